@@ -1,0 +1,104 @@
+/**
+ * Errors the service answers with. Each carries a stable `code` (tests and logs match on it, never
+ * on wording), the HTTP status, and becomes a FHIR OperationOutcome in one place (app error handler).
+ */
+export type CdsErrorCode =
+  | 'CDS_REQUEST_INVALID'
+  | 'CDS_SERVICE_NOT_FOUND'
+  | 'CDS_HOOK_MISMATCH'
+  | 'CDS_PREFETCH_UNAVAILABLE'
+  | 'CDS_FHIR_SERVER_ERROR'
+  | 'CDS_BODY_TOO_LARGE'
+  | 'CDS_UNSUPPORTED_MEDIA_TYPE'
+  | 'CDS_UNAUTHORIZED'
+  | 'CDS_NOT_FOUND';
+
+/** FHIR OperationOutcome issue types (http://hl7.org/fhir/issue-type) used by this service. */
+export type IssueType = 'invalid' | 'structure' | 'required' | 'not-found' | 'not-supported' | 'too-costly' | 'exception' | 'security' | 'timeout' | 'incomplete';
+
+export class CdsError extends Error {
+  readonly code: CdsErrorCode;
+  readonly statusCode: number;
+  readonly issueType: IssueType;
+  /** FHIRPath-style location of the problem in the request (e.g. "context.patientId"). */
+  readonly expression: string[] | undefined;
+
+  constructor(
+    code: CdsErrorCode,
+    statusCode: number,
+    issueType: IssueType,
+    message: string,
+    options: { expression?: string[]; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.statusCode = statusCode;
+    this.issueType = issueType;
+    this.expression = options.expression;
+  }
+}
+
+export class RequestInvalidError extends CdsError {
+  constructor(message: string, expression?: string[]) {
+    super('CDS_REQUEST_INVALID', 400, 'invalid', message, expression ? { expression } : {});
+  }
+}
+
+export class HookMismatchError extends CdsError {
+  constructor(serviceId: string, hook: string, served: readonly string[]) {
+    super('CDS_HOOK_MISMATCH', 400, 'invalid', `Service '${serviceId}' does not serve hook '${hook}' (it serves ${served.join(', ')})`, {
+      expression: ['hook'],
+    });
+  }
+}
+
+export class ServiceNotFoundError extends CdsError {
+  constructor(serviceId: string) {
+    super('CDS_SERVICE_NOT_FOUND', 404, 'not-found', `No CDS service with id '${serviceId}'`);
+  }
+}
+
+/** 412: required data was neither prefetched nor obtainable from fhirServer (CDS Hooks §Prefetch). */
+export class PrefetchUnavailableError extends CdsError {
+  readonly missingKeys: string[];
+  constructor(missingKeys: string[], reason: string) {
+    super('CDS_PREFETCH_UNAVAILABLE', 412, 'incomplete', `Required FHIR data unavailable (${missingKeys.join(', ')}): ${reason}`, {
+      expression: missingKeys.map((key) => `prefetch.${key}`),
+    });
+    this.missingKeys = missingKeys;
+  }
+}
+
+export interface OperationOutcome {
+  resourceType: 'OperationOutcome';
+  issue: {
+    severity: 'error' | 'fatal' | 'warning' | 'information';
+    code: IssueType;
+    details?: { coding: { system: string; code: string }[]; text?: string };
+    diagnostics?: string;
+    expression?: string[];
+  }[];
+}
+
+export const ERROR_CODE_SYSTEM = 'https://zoledronic-cds.example.org/fhir/CodeSystem/error';
+
+export function operationOutcome(
+  code: CdsErrorCode,
+  issueType: IssueType,
+  message: string,
+  expression?: string[],
+): OperationOutcome {
+  return {
+    resourceType: 'OperationOutcome',
+    issue: [
+      {
+        severity: 'error',
+        code: issueType,
+        details: { coding: [{ system: ERROR_CODE_SYSTEM, code }], text: message },
+        diagnostics: message,
+        ...(expression && expression.length > 0 ? { expression } : {}),
+      },
+    ],
+  };
+}

@@ -1,0 +1,36 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+export const HookNameSchema = Type.Union([
+  Type.Literal('patient-view'),
+  Type.Literal('order-select'),
+  Type.Literal('order-sign'),
+]);
+export type HookName = Static<typeof HookNameSchema>;
+
+/**
+ * hooks/<id>.yaml: one CDS service. The spec fields are served by discovery as written; `config`
+ * is private (which rule set runs, which prefetch keys are required, what triggers the service).
+ */
+export const HookDefinitionSchema = Type.Object(
+  {
+    id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]*$' }),
+    /** One id may serve several hooks (order-select and order-sign); discovery lists it once per hook. */
+    hooks: Type.Array(HookNameSchema, { minItems: 1, uniqueItems: true }),
+    title: Type.String({ minLength: 1 }),
+    description: Type.String({ minLength: 1 }),
+    usageRequirements: Type.Optional(Type.String({ minLength: 1 })),
+    prefetch: Type.Record(Type.String({ pattern: '^[A-Za-z][A-Za-z0-9-]*$' }), Type.String({ minLength: 1 })),
+    config: Type.Object(
+      {
+        ruleSet: Type.String({ pattern: '^[a-z][a-z0-9-]*$' }),
+        /** Keys without which no card can be justified: if neither prefetched nor fetchable → 412. */
+        requiredPrefetch: Type.Array(Type.String({ minLength: 1 })),
+        /** Order services: only draft orders matching this medication code list trigger evaluation. */
+        triggerMedication: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9-]*$' })),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type HookDefinition = Static<typeof HookDefinitionSchema>;
