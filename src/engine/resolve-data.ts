@@ -1,0 +1,241 @@
+import { PrefetchUnavailableError } from '../errors';
+import { bundleResources, FhirFetchError, type FhirClient } from '../fhir/fhir-client';
+import { fillTemplate } from '../fhir/prefetch-template';
+import type { CompiledService, PrefetchTemplate } from '../knowledge/types';
+import type { CdsHookRequest } from '../schemas/cds-request';
+import type { AnyResource } from './resource-index';
+
+/** How each prefetch key was satisfied; logged (key names only) and counted in metrics. */
+export type KeySource = 'prefetch' | 'fetched' | 'empty' | 'unavailable';
+
+export interface ResolvedData {
+  patient: AnyResource | undefined;
+  /** The chart: every resource of every key, de-duplicated, other patients' resources removed. */
+  resources: AnyResource[];
+  /** Medication resources by reference ("Medication/x", absolute URL or urn:uuid). */
+  medications: Map<string, AnyResource>;
+  /** Resource types whose data could not be obtained (a failed optional key). */
+  unavailable: Set<string>;
+  /** Human notes on missing data, repeated on every card. */
+  gaps: string[];
+  keys: Record<string, KeySource>;
+  /** Why keys were unavailable (stable reason codes, for logs and metrics). */
+  failures: Record<string, string>;
+  fetchCount: number;
+}
+
+export interface FhirAccess {
+  fhirServer: string | undefined;
+  token: string | undefined;
+}
+
+export function fhirAccessOf(request: CdsHookRequest): FhirAccess {
+  return {
+    fhirServer: request.fhirServer?.replace(/\/+$/, ''),
+    token: request.fhirAuthorization?.access_token,
+  };
+}
+
+const REASON_TEXT: Record<string, string> = {
+  timeout: 'the FHIR server did not answer in time',
+  network: 'the FHIR server could not be reached',
+  unauthorized: 'the FHIR server refused the access token',
+  'http-error': 'the FHIR server returned an error',
+  'invalid-json': 'the FHIR server returned invalid JSON',
+  'not-fhir': 'the FHIR server returned something that is not FHIR',
+  'too-large': 'the result was too large',
+  'too-many-pages': 'the result had too many pages',
+  'foreign-next-link': 'a paging link pointed outside the FHIR server',
+  'operation-outcome': 'the FHIR server reported an error',
+  'no-fhir-server': 'it was not prefetched and no FHIR server was given',
+  'unresolved-token': 'its query needs context the request did not carry',
+};
+
+/** Drops resources that name another patient (an EHR bug must never leak into this patient's cards). */
+function belongsToPatient(resource: AnyResource, patientId: string): boolean {
+  for (const field of ['subject', 'patient']) {
+    const ref = (resource[field] as { reference?: unknown } | undefined)?.reference;
+    if (typeof ref !== 'string') continue;
+    if (ref.startsWith('urn:') || ref.startsWith('#')) continue;
+    const match = /(?:^|\/)Patient\/([^/]+)(?:\/_history\/[^/]+)?$/.exec(ref);
+    if (match && match[1] !== patientId) return false;
+  }
+  return true;
+}
+
+interface KeyOutcome {
+  template: PrefetchTemplate;
+  source: KeySource;
+  resources: AnyResource[];
+  failure?: string;
+}
+
+async function resolveKey(
+  template: PrefetchTemplate,
+  request: CdsHookRequest,
+  client: FhirClient,
+  access: FhirAccess,
+  signal: AbortSignal,
+): Promise<KeyOutcome> {
+  const prefetch = request.prefetch ?? {};
+  const supplied = Object.prototype.hasOwnProperty.call(prefetch, template.key) ? prefetch[template.key] : undefined;
+  const hasKey = Object.prototype.hasOwnProperty.call(prefetch, template.key);
+
+  if (hasKey && supplied === null) return { template, source: 'empty', resources: [] };
+  if (hasKey && supplied && supplied.resourceType !== 'OperationOutcome') {
+    const value = supplied as AnyResource;
+    if (template.interaction === 'read') {
+      if (value.resourceType === template.resourceType) return { template, source: 'prefetch', resources: [value] };
+    } else if (value.resourceType === 'Bundle') {
+      const next = (value.link as unknown[] | undefined)?.some((l) => (l as { relation?: unknown })?.relation === 'next');
+      if (!next) return { template, source: 'prefetch', resources: bundleResources(value) };
+      // A paginated prefetch: the rest comes from the FHIR server, or the key is incomplete.
+      if (access.fhirServer) {
+        try {
+          return { template, source: 'prefetch', resources: await client.continueBundle(value, access.fhirServer, access.token, signal) };
+        } catch (error) {
+          return { template, source: 'unavailable', resources: [], failure: error instanceof FhirFetchError ? error.reason : 'network' };
+        }
+      }
+      return { template, source: 'unavailable', resources: [], failure: 'no-fhir-server' };
+    }
+    // Wrong shape for this template: fall through and fetch it ourselves.
+  }
+
+  // Omitted, an OperationOutcome, or unusable: fetch it ourselves (CDS Hooks 2.0 §Prefetch Template).
+  if (!access.fhirServer) return { template, source: 'unavailable', resources: [], failure: 'no-fhir-server' };
+  const query = fillTemplate(template.template, request);
+  if (query === undefined) return { template, source: 'unavailable', resources: [], failure: 'unresolved-token' };
+  const url = `${access.fhirServer}/${query}`;
+  try {
+    if (template.interaction === 'read') {
+      const resource = await client.read(url, access.token, signal);
+      return resource ? { template, source: 'fetched', resources: [resource] } : { template, source: 'empty', resources: [] };
+    }
+    return { template, source: 'fetched', resources: await client.search(url, access.token, signal) };
+  } catch (error) {
+    return { template, source: 'unavailable', resources: [], failure: error instanceof FhirFetchError ? error.reason : 'network' };
+  }
+}
+
+/** References from medication resources that are neither contained nor already known. */
+function missingMedicationReferences(resources: readonly AnyResource[], known: Map<string, AnyResource>): string[] {
+  const missing = new Set<string>();
+  for (const resource of resources) {
+    const ref = (resource.medicationReference as { reference?: unknown } | undefined)?.reference;
+    if (typeof ref !== 'string' || ref.startsWith('#') || known.has(ref)) continue;
+    const relative = /(?:^|\/)(Medication\/[A-Za-z0-9\-.]{1,64})$/.exec(ref)?.[1];
+    if (relative && !known.has(relative)) missing.add(relative);
+  }
+  return [...missing];
+}
+
+export function indexMedication(medications: Map<string, AnyResource>, resource: AnyResource, fullUrl?: string): void {
+  if (resource.resourceType !== 'Medication') return;
+  if (resource.id) medications.set(`Medication/${resource.id}`, resource);
+  if (fullUrl) medications.set(fullUrl, resource);
+}
+
+/** Reads Medication/x for references nothing else resolved, in parallel, under the same deadline. */
+export async function fetchMedications(
+  references: readonly string[],
+  medications: Map<string, AnyResource>,
+  client: FhirClient,
+  access: FhirAccess,
+  signal: AbortSignal,
+  limit: number,
+): Promise<{ unresolved: number; fetched: number }> {
+  if (references.length === 0) return { unresolved: 0, fetched: 0 };
+  if (!access.fhirServer) return { unresolved: references.length, fetched: 0 };
+  const wanted = references.slice(0, limit);
+  const results = await Promise.allSettled(wanted.map((ref) => client.read(`${access.fhirServer}/${ref}`, access.token, signal)));
+  let unresolved = references.length - wanted.length;
+  results.forEach((result, i) => {
+    if (result.status === 'fulfilled' && result.value && result.value.resourceType === 'Medication') {
+      medications.set(wanted[i]!, result.value);
+    } else unresolved += 1;
+  });
+  return { unresolved, fetched: wanted.length };
+}
+
+/**
+ * The I/O edge: every prefetch key from the request, or else from the FHIR server, in parallel under
+ * one deadline. Required keys that cannot be obtained → 412; optional ones become data gaps.
+ */
+export async function resolveData(
+  service: CompiledService,
+  request: CdsHookRequest,
+  client: FhirClient,
+  signal: AbortSignal,
+  options: { maxMedicationReads: number; extraMedications?: Map<string, AnyResource> },
+): Promise<ResolvedData> {
+  const access = fhirAccessOf(request);
+  const outcomes = await Promise.all(service.prefetch.map((t) => resolveKey(t, request, client, access, signal)));
+  const patientId = request.context.patientId;
+
+  const missingRequired = outcomes.filter((o) => o.source === 'unavailable' && o.template.required);
+  if (missingRequired.length > 0) {
+    const reasons = [...new Set(missingRequired.map((o) => REASON_TEXT[o.failure ?? 'network'] ?? o.failure))];
+    throw new PrefetchUnavailableError(
+      missingRequired.map((o) => o.template.key),
+      reasons.join('; '),
+    );
+  }
+
+  const keys: Record<string, KeySource> = {};
+  const failures: Record<string, string> = {};
+  const unavailable = new Set<string>();
+  const gaps: string[] = [];
+  const medications = new Map<string, AnyResource>(options.extraMedications ?? []);
+  const seen = new Set<string>();
+  const resources: AnyResource[] = [];
+  let patient: AnyResource | undefined;
+  let otherPatients = 0;
+  let fetchCount = 0;
+
+  for (const outcome of outcomes) {
+    keys[outcome.template.key] = outcome.source;
+    if (outcome.source === 'fetched') fetchCount += 1;
+    if (outcome.source === 'unavailable') {
+      failures[outcome.template.key] = outcome.failure ?? 'network';
+      unavailable.add(outcome.template.resourceType);
+      gaps.push(`${outcome.template.resourceType} data (${outcome.template.key}) could not be obtained: ${REASON_TEXT[outcome.failure ?? 'network'] ?? outcome.failure}.`);
+      continue;
+    }
+    for (const resource of outcome.resources) {
+      if (resource.resourceType === 'Medication') {
+        indexMedication(medications, resource);
+        continue;
+      }
+      if (resource.resourceType === 'Patient') {
+        if (resource.id === undefined || resource.id === patientId) patient ??= resource;
+        else otherPatients += 1;
+        continue;
+      }
+      if (resource.resourceType !== outcome.template.resourceType) continue;
+      if (!belongsToPatient(resource, patientId)) {
+        otherPatients += 1;
+        continue;
+      }
+      const key = resource.id ? `${resource.resourceType}/${resource.id}` : undefined;
+      if (key) {
+        if (seen.has(key)) continue;
+        seen.add(key);
+      }
+      resources.push(resource);
+    }
+  }
+  if (otherPatients > 0) gaps.push(`${otherPatients} resource(s) for another patient were ignored.`);
+
+  const references = missingMedicationReferences(resources, medications);
+  if (references.length > 0) {
+    const { unresolved, fetched } = await fetchMedications(references, medications, client, access, signal, options.maxMedicationReads);
+    fetchCount += fetched;
+    if (unresolved > 0) {
+      unavailable.add('Medication');
+      gaps.push(`${unresolved} medication reference(s) could not be resolved: medication facts may be incomplete.`);
+    }
+  }
+
+  return { patient, resources, medications, unavailable, gaps, keys, failures, fetchCount };
+}

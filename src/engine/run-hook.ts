@@ -1,0 +1,127 @@
+import type { FhirClient } from '../fhir/fhir-client';
+import type { Catalog, CompiledService } from '../knowledge/types';
+import { DRAFT_FACTS } from '../knowledge/types';
+import type { Card } from '../schemas/cds-response';
+import type { CdsHookRequest } from '../schemas/cds-request';
+import { buildCards } from './build-cards';
+import {
+  candidateDrafts,
+  draftBundle,
+  draftFacts,
+  findTriggeringDraft,
+  isOrderRequest,
+  unresolvedDraftMedications,
+  type DraftContext,
+} from './draft-orders';
+import { evaluateRules, type ConditionContext } from './evaluate-rules';
+import { extractFacts } from './extract-facts';
+import type { Fact } from './facts';
+import { fetchMedications, fhirAccessOf, indexMedication, resolveData, type KeySource } from './resolve-data';
+import { ResourceIndex, type AnyResource } from './resource-index';
+
+export interface HookDeps {
+  catalog: Catalog;
+  fhirClient: FhirClient;
+  /** Injected clock (epoch ms) and uuid source: the core stays deterministic under test. */
+  now: () => number;
+  uuid: () => string;
+  /** One deadline for every FHIR call of the request. */
+  fhirTimeoutMs: number;
+  maxMedicationReads: number;
+}
+
+export interface HookOutcome {
+  cards: Card[];
+  /** For the request log and the audit trail: which rules fired, which were hidden, which lacked data. */
+  ruleIds: string[];
+  suppressed: { ruleId: string; by: string }[];
+  undecided: string[];
+  keys: Record<string, KeySource>;
+  failures: Record<string, string>;
+  fetchCount: number;
+  triggered: boolean;
+}
+
+const EMPTY: Omit<HookOutcome, 'triggered'> = { cards: [], ruleIds: [], suppressed: [], undecided: [], keys: {}, failures: {}, fetchCount: 0 };
+
+/** Resolves a medicationReference: contained ("#id"), then the known Medication resources. */
+function medicationLookup(known: ReadonlyMap<string, AnyResource>) {
+  return (resource: AnyResource): AnyResource | undefined => {
+    const ref = (resource.medicationReference as { reference?: unknown } | undefined)?.reference;
+    if (typeof ref !== 'string') return undefined;
+    if (ref.startsWith('#')) {
+      const contained = Array.isArray(resource.contained) ? (resource.contained as AnyResource[]) : [];
+      return contained.find((c) => c && typeof c === 'object' && c.resourceType === 'Medication' && `#${String(c.id)}` === ref);
+    }
+    const direct = known.get(ref);
+    if (direct) return direct;
+    const relative = /(?:^|\/)(Medication\/[A-Za-z0-9\-.]{1,64})$/.exec(ref)?.[1];
+    return relative ? known.get(relative) : undefined;
+  };
+}
+
+/**
+ * The only orchestrator: trigger check → resolve data (I/O edge) → extract facts → evaluate rules →
+ * build cards. Everything after the data is pure.
+ */
+export async function runHook(service: CompiledService, request: CdsHookRequest, deps: HookDeps): Promise<HookOutcome> {
+  const { catalog } = deps;
+  const now = deps.now();
+  const signal = AbortSignal.timeout(deps.fhirTimeoutMs);
+  const access = fhirAccessOf(request);
+
+  // Order hooks: only a zoledronic acid draft triggers the service; other orders cost no FHIR call
+  // beyond resolving the drafts' own medicationReference.
+  let draft: DraftContext | undefined;
+  const draftMedications = new Map<string, AnyResource>();
+  if (isOrderRequest(request)) {
+    const bundle = draftBundle(request);
+    for (const entry of bundle.entries) indexMedication(draftMedications, entry.resource, entry.fullUrl);
+    const candidates = candidateDrafts(request, bundle);
+    const lookup = medicationLookup(draftMedications);
+    const unresolved = unresolvedDraftMedications(candidates, lookup);
+    await fetchMedications(unresolved, draftMedications, deps.fhirClient, access, signal, deps.maxMedicationReads);
+    if (service.triggerMedication) draft = findTriggeringDraft(candidates, service.triggerMedication, medicationLookup(draftMedications));
+    if (!draft) return { ...EMPTY, triggered: false };
+  }
+
+  const data = await resolveData(service, request, deps.fhirClient, signal, {
+    maxMedicationReads: deps.maxMedicationReads,
+    extraMedications: draftMedications,
+  });
+  const index = new ResourceIndex(data.resources, catalog.codeSystems, medicationLookup(data.medications));
+  const facts: Record<string, Fact> = extractFacts(catalog, { index, patient: data.patient, unavailable: data.unavailable, now });
+  if (draft) Object.assign(facts, draftFacts(draft, facts, catalog.units, DRAFT_FACTS));
+
+  const conditions: ConditionContext = { facts, conditions: catalog.conditions, now };
+  const evaluation = evaluateRules(service.ruleSet, conditions);
+  const cards = buildCards(evaluation.matches, {
+    catalog,
+    ruleSet: service.ruleSet,
+    scope: {
+      facts,
+      settings: catalog.settings,
+      context: {
+        patientId: request.context.patientId,
+        userId: request.context.userId,
+        ...(request.context.encounterId ? { encounterId: request.context.encounterId } : {}),
+      },
+      now,
+      ...(draft ? { draftReference: draft.draftReference } : {}),
+    },
+    conditions,
+    dataGaps: data.gaps,
+    draft: draft?.draft,
+    uuid: deps.uuid,
+  });
+  return {
+    cards,
+    ruleIds: evaluation.matches.map((m) => m.rule.id),
+    suppressed: evaluation.suppressed,
+    undecided: evaluation.undecided,
+    keys: data.keys,
+    failures: data.failures,
+    fetchCount: data.fetchCount,
+    triggered: true,
+  };
+}
