@@ -1,0 +1,99 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { createAjv, summarizeErrors } from '../knowledge/ajv';
+
+/**
+ * Environment variables (../shared/design/runtime-contract.md). One TypeBox schema is both the
+ * validation and the TypeScript type. Values arrive as strings and are converted here, once.
+ */
+export const EnvSchema = Type.Object({
+  NODE_ENV: Type.Optional(Type.String()),
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+  HOST: Type.String({ minLength: 1, default: '0.0.0.0' }),
+  PUBLIC_BASE_URL: Type.Optional(Type.String({ format: 'uri', pattern: '^https?://' })),
+  CDS_AUTH: Type.Optional(Type.Union([Type.Literal('required'), Type.Literal('off')])),
+  CDS_TRUSTED_ISSUERS: Type.Optional(Type.String({ minLength: 1 })),
+  CDS_FHIR_TIMEOUT_MS: Type.Integer({ minimum: 50, maximum: 60000, default: 2000 }),
+  CDS_DB_URL: Type.String({ minLength: 1, default: 'sqlite:./data/cds.db' }),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
+    { default: 'info' },
+  ),
+  /** Comma-separated allowed browser origins for CORS, or "*" (the default: CDS calls carry bearer JWTs, not cookies). */
+  CDS_CORS_ORIGINS: Type.String({ minLength: 1, default: '*' }),
+  /** Largest accepted request body; a full prefetch of a heavy chart is ~0.5 MB. */
+  CDS_BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, maximum: 104857600, default: 8388608 }),
+  CDS_FHIR_MAX_PAGES: Type.Integer({ minimum: 1, maximum: 1000, default: 20 }),
+  CDS_FHIR_MAX_RESPONSE_BYTES: Type.Integer({ minimum: 1024, maximum: 268435456, default: 16777216 }),
+  CDS_FHIR_MAX_RESOURCES: Type.Integer({ minimum: 1, maximum: 1000000, default: 10000 }),
+  /** Where hooks/, fhir-mappings/ and rules/ live; the project root by default. */
+  CDS_KNOWLEDGE_DIR: Type.Optional(Type.String({ minLength: 1 })),
+});
+export type Env = Static<typeof EnvSchema>;
+
+export interface Config {
+  env: Env;
+  production: boolean;
+  port: number;
+  host: string;
+  publicBaseUrl: string;
+  auth: 'required' | 'off';
+  corsOrigins: '*' | string[];
+  fhirTimeoutMs: number;
+  bodyLimit: number;
+  fhirMaxPages: number;
+  fhirMaxResponseBytes: number;
+  fhirMaxResources: number;
+  knowledgeDir: string | undefined;
+  logLevel: string;
+  dbUrl: string;
+  trustedIssuersFile: string | undefined;
+}
+
+const INTEGER_KEYS = new Set(['PORT', 'CDS_FHIR_TIMEOUT_MS', 'CDS_BODY_LIMIT_BYTES', 'CDS_FHIR_MAX_PAGES', 'CDS_FHIR_MAX_RESPONSE_BYTES', 'CDS_FHIR_MAX_RESOURCES']);
+
+/** Reads and checks the environment; a bad value stops start-up with a message naming the variable. */
+export function loadConfig(source: NodeJS.ProcessEnv | Record<string, string | undefined> = process.env): Config {
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(EnvSchema.properties)) {
+    const value = source[key];
+    if (value === undefined || value === '') continue;
+    raw[key] = INTEGER_KEYS.has(key) && /^-?\d+$/.test(value) ? Number(value) : value;
+  }
+  const ajv = createAjv();
+  const validate = ajv.compile<Env>(EnvSchema);
+  // Apply defaults explicitly (the shared ajv does not use defaults, so FHIR objects are never altered).
+  for (const [key, schema] of Object.entries(EnvSchema.properties)) {
+    const fallback = (schema as { default?: unknown }).default;
+    if (raw[key] === undefined && fallback !== undefined) raw[key] = fallback;
+  }
+  if (!validate(raw)) {
+    const problems = summarizeErrors(validate.errors).map((e) => `${e.field} ${e.message}`);
+    throw new TypeError(`[config] invalid environment: ${problems.join('; ')}`);
+  }
+  const env = raw as Env;
+  const production = env.NODE_ENV === 'production';
+  const auth = env.CDS_AUTH ?? (production ? 'required' : 'off');
+  if (production && auth === 'off') throw new TypeError('[config] NODE_ENV=production forbids CDS_AUTH=off');
+  if (production && !env.CDS_TRUSTED_ISSUERS) throw new TypeError('[config] NODE_ENV=production requires CDS_TRUSTED_ISSUERS');
+  if (auth === 'required' && !env.CDS_TRUSTED_ISSUERS) throw new TypeError('[config] CDS_AUTH=required needs CDS_TRUSTED_ISSUERS');
+  const publicBaseUrl = (env.PUBLIC_BASE_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, '');
+  const corsOrigins = env.CDS_CORS_ORIGINS.trim() === '*' ? '*' : env.CDS_CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean);
+  return {
+    env,
+    production,
+    port: env.PORT,
+    host: env.HOST,
+    publicBaseUrl,
+    auth,
+    corsOrigins,
+    fhirTimeoutMs: env.CDS_FHIR_TIMEOUT_MS,
+    bodyLimit: env.CDS_BODY_LIMIT_BYTES,
+    fhirMaxPages: env.CDS_FHIR_MAX_PAGES,
+    fhirMaxResponseBytes: env.CDS_FHIR_MAX_RESPONSE_BYTES,
+    fhirMaxResources: env.CDS_FHIR_MAX_RESOURCES,
+    knowledgeDir: env.CDS_KNOWLEDGE_DIR,
+    logLevel: env.LOG_LEVEL,
+    dbUrl: env.CDS_DB_URL,
+    trustedIssuersFile: env.CDS_TRUSTED_ISSUERS,
+  };
+}

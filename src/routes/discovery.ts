@@ -1,0 +1,28 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { Catalog } from '../knowledge/types';
+import type { DiscoveryResponse } from '../schemas/cds-response';
+
+/** Discovery document from hooks/: spec fields only (the private `config` is never served). */
+export function discoveryDocument(catalog: Catalog): DiscoveryResponse {
+  const services: DiscoveryResponse['services'] = [];
+  for (const service of catalog.services.values()) {
+    const { id, title, description, prefetch, usageRequirements } = service.definition;
+    for (const hook of service.hooks) {
+      services.push({
+        hook,
+        id,
+        title,
+        description,
+        ...(Object.keys(prefetch).length > 0 ? { prefetch } : {}),
+        ...(usageRequirements ? { usageRequirements } : {}),
+      });
+    }
+  }
+  return { services };
+}
+
+export const discoveryRoutes: FastifyPluginAsync = async (app) => {
+  const document = discoveryDocument(app.catalog);
+  const body = JSON.stringify(document);
+  app.get('/cds-services', async (_request, reply) => reply.type('application/json; charset=utf-8').send(body));
+};

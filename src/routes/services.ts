@@ -1,0 +1,22 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { ServiceNotFoundError } from '../errors';
+import { runHook, type HookDeps } from '../engine/run-hook';
+import { validateHookRequest } from '../engine/validate-request';
+
+/** POST /cds-services/{id}: validate, run the hook, answer `{cards}`. Errors go to the app's handler. */
+export const serviceRoutes: FastifyPluginAsync<{ deps: HookDeps }> = async (app, { deps }) => {
+  app.post<{ Params: { id: string } }>('/cds-services/:id', async (request) => {
+    const service = deps.catalog.services.get(request.params.id);
+    if (!service) throw new ServiceNotFoundError(request.params.id.slice(0, 64));
+    request.cds.serviceId = service.id;
+    const hookRequest = validateHookRequest(service, request.body);
+    request.cds.hook = hookRequest.hook;
+    request.cds.hookInstance = hookRequest.hookInstance;
+    const outcome = await runHook(service, hookRequest, deps);
+    request.cds.cardCount = outcome.cards.length;
+    request.cds.ruleIds = outcome.ruleIds;
+    request.cds.prefetch = outcome.keys;
+    request.cds.fhirFetches = outcome.fetchCount;
+    return { cards: outcome.cards };
+  });
+};

@@ -1,0 +1,25 @@
+import { resolve } from 'node:path';
+import closeWithGrace from 'close-with-grace';
+import { buildApp } from './app';
+import { loadConfig } from './config/env';
+import { loadCatalog } from './knowledge/load-catalog';
+
+/** Process entry: configuration, knowledge, listen, graceful shutdown. Tests use buildApp instead. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const catalog = loadCatalog({ root: config.knowledgeDir ?? resolve(__dirname, '..') });
+  const app = await buildApp({ config, catalog });
+  if (config.auth === 'off') app.log.warn('CDS_AUTH=off: CDS Hooks JWTs are not checked (development only)');
+  closeWithGrace({ delay: 10_000 }, async ({ err }) => {
+    if (err) app.log.error({ err: { message: err.message } }, 'shutting down after an error');
+    await app.close();
+  });
+  await app.listen({ port: config.port, host: config.host });
+  app.log.info({ services: [...catalog.services.keys()], knowledgeFiles: catalog.files.length, publicBaseUrl: config.publicBaseUrl }, 'zoledronic-cds ready');
+}
+
+main().catch((error: unknown) => {
+  // Bad configuration or knowledge files: say exactly what, then stop.
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
