@@ -1,0 +1,72 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { AnyResource } from '../../src/engine/resource-index';
+import { MiniFhirStore, searchset } from './mini-fhir-store';
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+}
+
+export interface FhirServerOptions {
+  /** Entries per searchset page; next links follow. Unlimited by default. */
+  pageSize?: number;
+  /** Override the answer for some requests (status codes, hangs, junk) — failing-server tests. */
+  handle?: (path: string, respond: (status: number, body: string, headers?: Record<string, string>) => void) => boolean;
+}
+
+export interface TestFhirServer {
+  url: string;
+  requests: RecordedRequest[];
+  close(): Promise<void>;
+}
+
+/** A real HTTP FHIR server on a random local port, backed by MiniFhirStore (not a mocked fetch). */
+export async function startFhirServer(resources: readonly AnyResource[], options: FhirServerOptions = {}): Promise<TestFhirServer> {
+  const store = new MiniFhirStore(resources);
+  const requests: RecordedRequest[] = [];
+  const server: Server = createServer((req, res) => {
+    const path = req.url ?? '/';
+    requests.push({ method: req.method ?? 'GET', path, headers: req.headers });
+    const respond = (status: number, body: string, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { 'content-type': 'application/fhir+json', ...headers });
+      res.end(body);
+    };
+    if (options.handle?.(path, respond)) return;
+    const url = new URL(path, 'http://localhost');
+    const segments = url.pathname.split('/').filter(Boolean);
+    if (segments.length === 2) {
+      const resource = store.read(segments[0]!, segments[1]!);
+      if (!resource) return respond(404, JSON.stringify({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found' }] }));
+      return respond(200, JSON.stringify(resource));
+    }
+    if (segments.length === 1) {
+      const all = store.search(segments[0]!, url.searchParams);
+      const offset = Number(url.searchParams.get('_offset') ?? 0);
+      const size = options.pageSize ?? all.length;
+      const page = all.slice(offset, offset + size);
+      const links = offset + size < all.length ? [{ relation: 'next', url: `${base()}${url.pathname}?${withOffset(url.searchParams, offset + size)}` }] : undefined;
+      return respond(200, JSON.stringify(searchset(page, links)));
+    }
+    return respond(400, JSON.stringify({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-supported' }] }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  const base = () => `http://127.0.0.1:${port}`;
+  return {
+    url: base(),
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function withOffset(params: URLSearchParams, offset: number): string {
+  const next = new URLSearchParams(params);
+  next.set('_offset', String(offset));
+  return next.toString();
+}
