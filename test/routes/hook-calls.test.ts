@@ -213,6 +213,22 @@ describe('order-select and order-sign', () => {
     expect(response.body).toEqual({ cards: [] });
   });
 
+  test.each(['order-select', 'order-sign'] as const)('%s with an OperationOutcome prefetch: that key is fetched again', async (hook) => {
+    fhir = await startFhirServer(chart);
+    const prefetch = prefetchFor(ORDER_CHECK, chart, PATIENT);
+    prefetch.labs = { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'exception' }] };
+    const response = await postHook(t.app, ORDER_CHECK, orderRequest(hook, { patientId: PATIENT, prefetch, fhirServer: fhir.url, draftOrders: [draft] }));
+    expect(response.status).toBe(200);
+    expect(ruleIdsOf(response.body.cards)).toEqual(ORDER_EXPECTED);
+    expect(fhir.requests.map((r) => r.path.split('?')[0])).toEqual(['/Observation']);
+  });
+
+  test('order-select: no prefetch and no fhirServer: 412', async () => {
+    const response = await postHook(t.app, ORDER_CHECK, orderRequest('order-select', { patientId: PATIENT, draftOrders: [draft] }));
+    expect(response.status).toBe(412);
+    expect(response.body.issue[0].details.coding[0].code).toBe('CDS_PREFETCH_UNAVAILABLE');
+  });
+
   test('no prefetch and no fhirServer: 412', async () => {
     const response = await postHook(t.app, ORDER_CHECK, orderRequest('order-sign', { patientId: PATIENT, draftOrders: [draft] }));
     expect(response.status).toBe(412);
