@@ -16,6 +16,8 @@ export interface CardBuildContext {
   conditions: ConditionContext;
   /** Human notes on data that could not be obtained; every card repeats them. */
   dataGaps: readonly string[];
+  /** Other notes every card carries (e.g. the ordered drug was recognised by name only). */
+  notes: readonly string[];
   draft: AnyResource | undefined;
   uuid: () => string;
 }
@@ -53,16 +55,19 @@ function composeDetail(rule: CompiledRule, ctx: CardBuildContext): string {
     .map((id) => facts[id])
     .filter((f): f is Fact => f !== undefined);
   const used = shown.filter((f) => (f.state === 'known' || f.state === 'conflicting') && !isAbsence(f));
-  const absent = shown.filter(isAbsence);
+  const checked = rule.absenceFacts.map((id) => facts[id]).filter((f): f is Fact => f !== undefined);
+  const absent = [...shown, ...checked].filter(isAbsence);
   const missing = shown.filter((f) => f.state === 'unknown' || f.state === 'stale');
   if (used.length > 0) parts.push(`**Facts used**\n${used.map(factLine).join('\n')}`);
   if (absent.length > 0) parts.push(`**Checked, none recorded**: ${absent.map((f) => f.label).join('; ')}.`);
   if (missing.length > 0) parts.push(`**Not documented or out of date**\n${missing.map(missingLine).join('\n')}`);
   const prerequisites = prerequisiteIds.map((id) => facts[id]).filter((f): f is Fact => f !== undefined);
   if (prerequisites.length > 0) parts.push(`**Prerequisites**\n${prerequisites.map(factLine).join('\n')}`);
-  if (shown.some((f) => f.matchedByName) || prerequisites.some((f) => f.matchedByName)) {
-    parts.push('_A medication was identified by its name, not by a verified code: check the medication list._');
+  const byName = [...shown, ...prerequisites].filter((f) => f.matchedByName);
+  if (byName.length > 0) {
+    parts.push(`_Identified by name, not by a verified code: ${byName.map((f) => f.label).join('; ')}. Check the record._`);
   }
+  for (const note of ctx.notes) parts.push(note);
   for (const note of ctx.ruleSet.appendix) {
     if (note.appliesTo && !note.appliesTo.includes(rule.id)) continue;
     if (evaluateCondition(note.when, ctx.conditions) === true) parts.push(renderText(note.text, ctx.scope).trim());

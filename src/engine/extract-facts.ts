@@ -317,7 +317,7 @@ function extractQuantity(def: QuantityFactDef, input: ExtractionInput, catalog: 
 }
 
 function extractPresence(def: PresenceFactDef, input: ExtractionInput): Fact {
-  const matches: { at: number | undefined; reference: string; text: string }[] = [];
+  const matches: { at: number | undefined; reference: string; text: string; byName: boolean }[] = [];
   for (const source of def.sources) {
     for (const { resource, match } of input.index.candidates(source.resourceType, source.codes)) {
       if (!passes(source.where, resource)) continue;
@@ -332,7 +332,7 @@ function extractPresence(def: PresenceFactDef, input: ExtractionInput): Fact {
           answers.some((a) => (typeof a === 'string' ? [a] : textsOf(a)).some((t) => source.textAnswers!.some((p) => p.test(t.trim()))));
         if (!byCode && !byText) continue;
       }
-      matches.push({ at, reference: referenceOf(resource), text: match.matched });
+      matches.push({ at, reference: referenceOf(resource), text: match.matched, byName: match.by === 'name' });
     }
   }
   if (matches.length === 0) {
@@ -340,6 +340,7 @@ function extractPresence(def: PresenceFactDef, input: ExtractionInput): Fact {
   }
   matches.sort(byNewest);
   const newest = matches[0]!;
+  const byName = matches.every((m) => m.byName);
   return {
     id: def.id,
     label: def.label,
@@ -348,7 +349,8 @@ function extractPresence(def: PresenceFactDef, input: ExtractionInput): Fact {
     display: `yes: ${newest.text} (${dated(newest.at)})${matches.length > 1 ? ` and ${matches.length - 1} more` : ''}`,
     ...(newest.at !== undefined ? { at: newest.at } : {}),
     sources: matches.slice(0, 5).map((m) => m.reference),
-    notes: [],
+    notes: byName ? [`identified by name ("${newest.text}"): no verified code for it`] : [],
+    ...(byName ? { matchedByName: true } : {}),
   };
 }
 

@@ -111,6 +111,10 @@ export async function runHook(service: CompiledService, request: CdsHookRequest,
     },
     conditions,
     dataGaps: data.gaps,
+    notes:
+      draft?.matchedBy === 'name'
+        ? [`_The ordered drug was recognised as zoledronic acid by its name ("${draft.matchedText}"), not by a verified code._`]
+        : [],
     draft: draft?.draft,
     uuid: deps.uuid,
   });

@@ -546,17 +546,25 @@ export function loadCatalog({ root }: LoadOptions): Catalog {
   const ruleSets = new Map<string, CompiledRuleSet>();
   const ruleIds = new Set<string>();
   const implemented = new Set<string>();
-  const factsOf = (node: ConditionNode, out: string[], seen = new Set<string>()): string[] => {
-    if ('all' in node) node.all.forEach((c) => factsOf(c, out, seen));
-    else if ('any' in node) node.any.forEach((c) => factsOf(c, out, seen));
-    else if ('not' in node) factsOf(node.not, out, seen);
-    else if ('notTrue' in node) factsOf(node.notTrue, out, seen);
+  /**
+   * Facts a condition reads. Those reached only through `notTrue` are absence checks (no metastasis,
+   * no contraindication): shown when checked and absent, not listed as "missing" when unknown.
+   */
+  const factsOf = (node: ConditionNode, out: { positive: string[]; absence: string[] }, underNotTrue = false, seen = new Set<string>()) => {
+    if ('all' in node) node.all.forEach((c) => factsOf(c, out, underNotTrue, seen));
+    else if ('any' in node) node.any.forEach((c) => factsOf(c, out, underNotTrue, seen));
+    else if ('not' in node) factsOf(node.not, out, underNotTrue, seen);
+    else if ('notTrue' in node) factsOf(node.notTrue, out, true, seen);
     else if ('ref' in node) {
-      if (!seen.has(node.ref) && conditions.has(node.ref)) {
-        seen.add(node.ref);
-        factsOf(conditions.get(node.ref)!, out, seen);
+      const key = `${node.ref}:${underNotTrue}`;
+      if (!seen.has(key) && conditions.has(node.ref)) {
+        seen.add(key);
+        factsOf(conditions.get(node.ref)!, out, underNotTrue, seen);
       }
-    } else if (!out.includes(node.fact)) out.push(node.fact);
+    } else {
+      const list = underNotTrue ? out.absence : out.positive;
+      if (!list.includes(node.fact)) list.push(node.fact);
+    }
     return out;
   };
   const checkText = (file: string, field: string, text: string) => {
@@ -608,9 +616,11 @@ export function loadCatalog({ root }: LoadOptions): Catalog {
         if (v.summary) checkText(file, `${f}.variants[${i}].summary`, v.summary);
         return { ...v, when: resolveCondition(file, `${f}.variants[${i}].when`, v.when) };
       });
-      const shownFacts = factsOf(when, []);
+      const read = factsOf(when, { positive: [], absence: [] });
+      const shownFacts = [...read.positive];
       for (const id of rule.card.facts ?? []) if (!shownFacts.includes(id)) shownFacts.push(id);
-      rules.push({ ...rule, when, ...(variants ? { variants } : {}), ruleSet: ruleFile.ruleSet, shownFacts });
+      const absenceFacts = read.absence.filter((id) => !shownFacts.includes(id));
+      rules.push({ ...rule, when, ...(variants ? { variants } : {}), ruleSet: ruleFile.ruleSet, shownFacts, absenceFacts });
     });
     const appendix = (ruleFile.appendix ?? []).map((a, i) => {
       checkText(file, `appendix[${i}].text`, a.text);

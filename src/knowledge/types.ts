@@ -111,6 +111,8 @@ export interface CompiledRule extends Rule {
   ruleSet: string;
   /** Facts shown under "Facts used": those the condition reads, then the card's own list. */
   shownFacts: string[];
+  /** Facts the condition checks for absence only (notTrue): listed when checked and not found. */
+  absenceFacts: string[];
 }
 
 export interface CompiledRuleSet {

@@ -15,6 +15,7 @@ function context(ruleId: string, facts: Record<string, Fact> = {}, extra: Partia
     scope: { facts, settings: catalog.settings, context: { patientId: 'p1', userId: 'PractitionerRole/r1' }, now: TEST_NOW },
     conditions: { facts, conditions: catalog.conditions, now: TEST_NOW },
     dataGaps: [],
+    notes: [],
     draft: undefined,
     uuid: seededUuid(),
     ...extra,

@@ -68,6 +68,7 @@ describe('rule selection', () => {
     card: { summary: id, detail: id, evidence: ['EBCTCG-2015'] },
     ruleSet: 'test',
     shownFacts: [],
+    absenceFacts: [],
     ...extra,
   });
 

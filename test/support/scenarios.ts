@@ -1,0 +1,5 @@
+import { loadScenarios as load, type LoadedScenario } from '../../src/knowledge/scenarios';
+import { PROJECT_ROOT } from './catalog';
+
+export type { LoadedScenario };
+export const loadScenarios = (): LoadedScenario[] => load(PROJECT_ROOT);
