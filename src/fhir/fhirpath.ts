@@ -1,5 +1,6 @@
 import fhirpath from 'fhirpath';
 import r4Model from 'fhirpath/fhir-context/r4';
+import { NATIVE_FHIRPATH } from './fhirpath-native';
 
 export type CompiledPath = (resource: unknown) => unknown[];
 
@@ -8,12 +9,23 @@ export type CompiledPath = (resource: unknown) => unknown[];
  * without the model, choice types such as Observation.value resolve to nothing.
  * Evaluation over hostile or malformed resources never throws: it yields no result.
  */
-export function compilePath(expression: string): CompiledPath {
-  const evaluate = fhirpath.compile(expression, r4Model, { async: false }) as (resource: unknown) => unknown[];
-  return (resource) => {
+export function compilePath(expression: string, options: { native?: boolean } = {}): CompiledPath {
+  const compiled = fhirpath.compile(expression, r4Model, { async: false }) as (resource: unknown) => unknown[];
+  const viaFhirpath: CompiledPath = (resource) => {
     try {
-      const result = evaluate(resource);
+      const result = compiled(resource);
       return Array.isArray(result) ? result : [];
+    } catch {
+      return [];
+    }
+  };
+  const native = options.native !== false && process.env.CDS_FHIRPATH_NATIVE !== 'off' ? NATIVE_FHIRPATH[expression] : undefined;
+  if (!native) return viaFhirpath;
+  const types = new Set(native.types);
+  return (resource) => {
+    if (!types.has((resource as { resourceType?: string } | null)?.resourceType ?? '')) return viaFhirpath(resource);
+    try {
+      return native.evaluate(resource);
     } catch {
       return [];
     }

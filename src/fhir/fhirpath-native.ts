@@ -1,0 +1,144 @@
+/**
+ * Native evaluators for the exact FHIRPath expressions the shipped mappings use most (status
+ * filters, clinically relevant dates, answers, quantities). fhirpath.js costs ~5 µs per evaluation
+ * and a heavy chart needs thousands; these give the same results in a fraction of that.
+ *
+ * The knowledge files stay FHIRPath: an expression is only replaced when its text matches an entry
+ * below exactly, so an edited expression falls back to fhirpath.js. test/fhir/fhirpath-native.test.ts
+ * checks every entry against fhirpath.js on all fixture resources and on malformed variants.
+ */
+import choiceTypePaths from 'fhirpath/fhir-context/r4/choiceTypePaths.json';
+
+type Evaluator = (resource: unknown) => unknown[];
+
+export interface NativeEntry {
+  /** Resource types the evaluator is exact for; any other type is left to fhirpath.js. */
+  types: readonly string[];
+  evaluate: Evaluator;
+}
+
+const CHOICES = choiceTypePaths as unknown as Record<string, string[]>;
+
+/**
+ * A choice element (value[x], effective[x]…) as the R4 model resolves it: the first suffix present,
+ * in the model's order, is the element; returns its suffix and values.
+ */
+function choice(resource: unknown, element: string): { suffix: string | undefined; values: unknown[] } {
+  const type = (resource as { resourceType?: unknown } | null)?.resourceType;
+  for (const suffix of CHOICES[`${String(type)}.${element}`] ?? []) {
+    const values = prop(resource, `${element}${suffix}`);
+    if (values.length > 0) return { suffix, values };
+  }
+  return { suffix: undefined, values: [] };
+}
+
+function ofType(resource: unknown, element: string, suffix: string): unknown[] {
+  const found = choice(resource, element);
+  return found.suffix === suffix ? found.values : [];
+}
+
+
+/** FHIRPath navigation of one property: absent/null → empty, arrays flattened. */
+function items(value: unknown): unknown[] {
+  if (value === undefined || value === null) return [];
+  if (Array.isArray(value)) return value.filter((v) => v !== undefined && v !== null);
+  return [value];
+}
+
+function prop(node: unknown, name: string): unknown[] {
+  if (node === null || typeof node !== 'object' || Array.isArray(node)) return [];
+  return items((node as Record<string, unknown>)[name]);
+}
+
+function path(resource: unknown, ...names: string[]): unknown[] {
+  let current: unknown[] = [resource];
+  for (const name of names) current = current.flatMap((node) => prop(node, name));
+  return current;
+}
+
+/** FHIRPath `|`: union in order, without duplicates (deep equality). */
+function union(...collections: unknown[][]): unknown[] {
+  const out: unknown[] = [];
+  const seen = new Set<string>();
+  for (const collection of collections) {
+    for (const item of collection) {
+      const key = typeof item === 'object' ? `o:${JSON.stringify(item)}` : `${typeof item}:${String(item)}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push(item);
+    }
+  }
+  return out;
+}
+
+/** `x in ('a' | 'b')`: empty for an empty x; like fhirpath.js, more than one x is an error (→ no result). */
+function inList(values: unknown[], list: readonly string[]): unknown[] {
+  if (values.length === 0) return [];
+  if (values.length > 1) return [];
+  return [typeof values[0] === 'string' && list.includes(values[0])];
+}
+
+function equals(values: unknown[], literal: string): unknown[] {
+  if (values.length === 0) return [];
+  return [values.length === 1 && values[0] === literal];
+}
+
+/** `codes.intersect(list).exists()` */
+function intersects(values: unknown[], list: readonly string[]): boolean {
+  return values.some((v) => typeof v === 'string' && list.includes(v));
+}
+
+const codesOf = (resource: unknown, element: string) => path(resource, element, 'coding', 'code');
+const NOT_REFUTED = ['refuted', 'entered-in-error'];
+
+const notRefuted = (r: unknown) => !intersects(codesOf(r, 'verificationStatus'), NOT_REFUTED);
+const clinicalStatusIn = (r: unknown, statuses: readonly string[]) =>
+  path(r, 'clinicalStatus').length === 0 || intersects(codesOf(r, 'clinicalStatus'), statuses);
+const periodPart = (r: unknown, element: string, part: string) => ofType(r, element, 'Period').flatMap((p) => prop(p, part));
+
+const WITH_STATUS = ['Observation', 'Procedure', 'ServiceRequest', 'FamilyMemberHistory', 'MedicationRequest', 'MedicationStatement', 'MedicationAdministration'];
+const WITH_CLINICAL_STATUS = ['Condition', 'AllergyIntolerance'];
+
+export const NATIVE_FHIRPATH: Readonly<Record<string, NativeEntry>> = {
+  "status in ('final' | 'amended' | 'corrected')": { types: WITH_STATUS, evaluate: (r) => inList(path(r, 'status'), ['final', 'amended', 'corrected']) },
+  "status in ('active' | 'on-hold')": { types: WITH_STATUS, evaluate: (r) => inList(path(r, 'status'), ['active', 'on-hold']) },
+  "status in ('preparation' | 'in-progress')": { types: WITH_STATUS, evaluate: (r) => inList(path(r, 'status'), ['preparation', 'in-progress']) },
+  "status = 'completed'": { types: WITH_STATUS, evaluate: (r) => equals(path(r, 'status'), 'completed') },
+  "status != 'entered-in-error'": {
+    types: WITH_STATUS,
+    evaluate: (r) => {
+      const result = equals(path(r, 'status'), 'entered-in-error');
+      return result.length === 0 ? [] : [!result[0]];
+    },
+  },
+  "verificationStatus.coding.code.intersect('refuted' | 'entered-in-error').empty()": { types: WITH_CLINICAL_STATUS, evaluate: (r) => [notRefuted(r)] },
+  "(clinicalStatus.exists().not() or clinicalStatus.coding.code.intersect('active' | 'recurrence' | 'relapse' | 'remission').exists()) and verificationStatus.coding.code.intersect('refuted' | 'entered-in-error').empty()":
+    { types: WITH_CLINICAL_STATUS, evaluate: (r) => [clinicalStatusIn(r, ['active', 'recurrence', 'relapse', 'remission']) && notRefuted(r)] },
+  "(clinicalStatus.exists().not() or clinicalStatus.coding.code.intersect('active' | 'recurrence' | 'relapse').exists()) and verificationStatus.coding.code.intersect('refuted' | 'entered-in-error').empty()":
+    { types: WITH_CLINICAL_STATUS, evaluate: (r) => [clinicalStatusIn(r, ['active', 'recurrence', 'relapse']) && notRefuted(r)] },
+  "verificationStatus.coding.code.intersect('refuted' | 'entered-in-error').empty() and clinicalStatus.coding.code.intersect('inactive' | 'resolved').empty()":
+    { types: WITH_CLINICAL_STATUS, evaluate: (r) => [notRefuted(r) && !intersects(codesOf(r, 'clinicalStatus'), ['inactive', 'resolved'])] },
+  'effective.ofType(dateTime) | effective.ofType(Period).start | effective.ofType(instant) | issued': {
+    types: ['Observation'],
+    evaluate: (r) => union(ofType(r, 'effective', 'DateTime'), periodPart(r, 'effective', 'start'), ofType(r, 'effective', 'Instant'), path(r, 'issued')),
+  },
+  'onset.ofType(dateTime) | onset.ofType(Period).start | recordedDate': {
+    types: WITH_CLINICAL_STATUS,
+    evaluate: (r) => union(ofType(r, 'onset', 'DateTime'), periodPart(r, 'onset', 'start'), path(r, 'recordedDate')),
+  },
+  'recordedDate | onset.ofType(dateTime)': { types: WITH_CLINICAL_STATUS, evaluate: (r) => union(path(r, 'recordedDate'), ofType(r, 'onset', 'DateTime')) },
+  'performed.ofType(dateTime) | performed.ofType(Period).end | performed.ofType(Period).start': {
+    types: ['Procedure'],
+    evaluate: (r) => union(ofType(r, 'performed', 'DateTime'), periodPart(r, 'performed', 'end'), periodPart(r, 'performed', 'start')),
+  },
+  'occurrence.ofType(dateTime) | occurrence.ofType(Period).start | authoredOn': {
+    types: ['ServiceRequest'],
+    evaluate: (r) => union(ofType(r, 'occurrence', 'DateTime'), periodPart(r, 'occurrence', 'start'), path(r, 'authoredOn')),
+  },
+  date: { types: ['FamilyMemberHistory'], evaluate: (r) => path(r, 'date') },
+  'value.ofType(CodeableConcept) | value.ofType(string) | interpretation': {
+    types: ['Observation'],
+    evaluate: (r) => union(ofType(r, 'value', 'CodeableConcept'), ofType(r, 'value', 'String'), path(r, 'interpretation')),
+  },
+  'value.ofType(Quantity)': { types: ['Observation'], evaluate: (r) => ofType(r, 'value', 'Quantity') },
+};
