@@ -13,7 +13,7 @@ export const EnvSchema = Type.Object({
   CDS_AUTH: Type.Optional(Type.Union([Type.Literal('required'), Type.Literal('off')])),
   CDS_TRUSTED_ISSUERS: Type.Optional(Type.String({ minLength: 1 })),
   CDS_FHIR_TIMEOUT_MS: Type.Integer({ minimum: 50, maximum: 60000, default: 2000 }),
-  CDS_DB_URL: Type.String({ minLength: 1, default: 'sqlite:./data/cds.db' }),
+  CDS_DB_URL: Type.String({ pattern: '^(sqlite:.+|postgres(ql)?://.+)$', default: 'sqlite:./data/cds.db' }),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
     { default: 'info' },

@@ -147,9 +147,8 @@ export class SqlStore implements Store {
     );
     const unknown = await this.db.all(
       `SELECT COUNT(*) AS n FROM feedback f
-       WHERE f.received_at >= ? AND f.received_at < ?${query.serviceId ? ' AND f.service_id = ?' : ''}
-         AND NOT EXISTS (SELECT 1 FROM issued_cards c WHERE c.card_uuid = f.card_uuid)`,
-      params,
+       WHERE f.card_known = ? AND f.received_at >= ? AND f.received_at < ?${query.serviceId ? ' AND f.service_id = ?' : ''}`,
+      [false, ...params],
     );
 
     const base = (r: Record<string, unknown>): DayCount => ({ serviceId: String(r.service_id), ruleId: String(r.rule_id), day: num(r.day), count: num(r.n) });

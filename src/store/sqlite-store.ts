@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { SQLITE_MIGRATIONS } from './migrations/sqlite';
 import type { SqlDatabase, SqlExecutor, SqlRow, SqlValue } from './sql';
@@ -19,7 +19,13 @@ class SqliteDatabase implements SqlDatabase {
   private tail: Promise<unknown> = Promise.resolve();
   private readonly direct: SqlExecutor;
 
-  constructor(private readonly db: Database.Database) {
+  /** Stores opened on this database in this process (see openSqliteStore). */
+  refs = 1;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly onClosed: () => void = () => undefined,
+  ) {
     this.direct = {
       all: async <T extends SqlRow>(sql: string, params: readonly SqlValue[] = []) => this.db.prepare(sql).all(...bind(params)) as T[],
       run: async (sql: string, params: readonly SqlValue[] = []) => this.db.prepare(sql).run(...bind(params)).changes,
@@ -64,11 +70,23 @@ class SqliteDatabase implements SqlDatabase {
   }
 
   async close(): Promise<void> {
+    this.refs -= 1;
+    if (this.refs > 0) return;
+    this.onClosed();
     await this.serial(async () => {
       if (this.db.open) this.db.close();
     });
   }
 }
+
+/**
+ * One connection per database file per process. better-sqlite3 waits for a lock synchronously
+ * (busy_timeout), so a second connection in the same process waiting for the first one's
+ * transaction would block the very thread that must finish it. Sharing the connection lets the
+ * promise chain order them instead. Other processes (the CLI) use their own connection: each
+ * transaction here completes within one turn of the event loop, so they never wait on us for long.
+ */
+const openFiles = new Map<string, SqliteDatabase>();
 
 /** `sqlite:./data/cds.db` → ./data/cds.db; `sqlite::memory:` → an in-memory database (tests). */
 export function sqlitePathOf(url: string): string {
@@ -85,6 +103,12 @@ export function sqlitePathOf(url: string): string {
 export function openSqliteStore(url: string): SqlStore {
   const path = sqlitePathOf(url);
   const memory = path === ':memory:';
+  const key = memory ? undefined : resolve(path);
+  const shared = key ? openFiles.get(key) : undefined;
+  if (shared) {
+    shared.refs += 1;
+    return new SqlStore(shared, SQLITE_MIGRATIONS);
+  }
   if (!memory) mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
   if (!memory) db.pragma('journal_mode = WAL');
@@ -92,5 +116,9 @@ export function openSqliteStore(url: string): SqlStore {
   db.pragma('foreign_keys = ON');
   // Another process (npm run purge) may hold the write lock briefly; wait rather than fail.
   db.pragma('busy_timeout = 2000');
-  return new SqlStore(new SqliteDatabase(db), SQLITE_MIGRATIONS);
+  const database = new SqliteDatabase(db, () => {
+    if (key) openFiles.delete(key);
+  });
+  if (key) openFiles.set(key, database);
+  return new SqlStore(database, SQLITE_MIGRATIONS);
 }
