@@ -32,13 +32,14 @@ export class AuditQueue<T> {
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
   private closed = false;
+  private looping = false;
   private readonly batchSize: number;
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
 
   constructor(private readonly options: AuditQueueOptions<T>) {
     if (!Number.isInteger(options.maxSize) || options.maxSize < 1) throw new TypeError('[audit] maxSize must be a positive integer');
-    this.batchSize = options.batchSize ?? 200;
+    this.batchSize = options.batchSize ?? 50;
     this.baseDelayMs = options.baseDelayMs ?? 200;
     this.maxDelayMs = options.maxDelayMs ?? 30_000;
   }
@@ -91,7 +92,7 @@ export class AuditQueue<T> {
   }
 
   private schedule(delayMs: number): void {
-    if (this.closed || this.timer || this.flushing) return;
+    if (this.closed || this.timer || this.flushing || this.looping) return;
     // A timer (not a microtask): the flush runs after the hook response has been written.
     this.timer = setTimeout(() => {
       this.timer = undefined;
@@ -101,13 +102,19 @@ export class AuditQueue<T> {
   }
 
   private async flushLoop(): Promise<void> {
-    while (this.queue.length > 0 && !this.closed) {
-      await this.flushOnce();
-      if (this.failures > 0) {
-        this.retryLater();
-        return;
+    this.looping = true;
+    try {
+      while (this.queue.length > 0 && !this.closed) {
+        await this.flushOnce();
+        if (this.failures > 0) break;
+        // A synchronous store (SQLite) resolves without yielding: give pending requests a turn
+        // between batches so a backlog after an outage never stalls the event loop for long.
+        if (this.queue.length > 0) await new Promise((resolve) => setImmediate(resolve));
       }
+    } finally {
+      this.looping = false;
     }
+    if (this.failures > 0) this.retryLater();
   }
 
   private retryLater(): void {

@@ -15,7 +15,7 @@ export interface StorePluginOptions {
   config: Config;
   metrics: Metrics;
   now: () => number;
-  /** An already-open store (tests); the app then neither migrates-on-failure-retries nor closes it. */
+  /** An already-open store (tests): migrated like any other, but not closed by the app. */
   store?: Store;
   /** Audit retry backoff (tests shorten it). */
   auditRetryBaseMs?: number;
