@@ -153,6 +153,23 @@ describe('POST /cds-services/{id}/feedback', () => {
     expect((await summary('?from=2026-11-01&to=2026-12-01')).body.unknownCardFeedback).toBe(0);
   });
 
+  test('concurrent feedback requests with overlapping items: each item stored exactly once', async () => {
+    await start();
+    const cards = [...(await issueCards()), ...(await issueCards()), ...(await issueCards())];
+    const items = cards.flatMap((c, i) => [
+      { card: c.uuid, outcome: 'accepted', acceptedSuggestions: [{ id: c.suggestions![0]!.uuid }], outcomeTimestamp: `2026-11-27T12:1${i}:00Z` },
+      { card: c.uuid, outcome: 'overridden', outcomeTimestamp: `2026-11-27T12:2${i}:00Z` },
+    ]);
+    // 12 distinct items; 8 clients each send an overlapping half of them, all at once.
+    const responses = await Promise.all(Array.from({ length: 8 }, (_, k) => postFeedback({ feedback: items.filter((_, i) => (i + k) % 2 === 0) })));
+    expect(responses.every((r) => r.status === 200)).toBe(true);
+    expect(responses.reduce((n, r) => n + r.body.stored, 0)).toBe(12);
+    expect(responses.reduce((n, r) => n + r.body.duplicates, 0)).toBe(8 * 6 - 12);
+    const rows = (await summary('?from=2026-11-27&to=2026-11-28')).body.rows as { shown: number; accepted: number; overridden: number }[];
+    expect(rows.reduce((n, r) => n + r.accepted, 0)).toBe(6);
+    expect(rows.reduce((n, r) => n + r.overridden, 0)).toBe(6);
+  });
+
   test('unknown service: 404 for feedback and for its summary', async () => {
     await start();
     const response = await postFeedback({ feedback: [{ card: 'f6b95768-b1c8-40dc-8385-bf3504b82ffb', outcome: 'overridden', outcomeTimestamp: '2026-11-27T12:00:00Z' }] }, 'no-such-service');
