@@ -3,6 +3,10 @@
 # run as the unprivileged "node" user with a health check on /healthz.
 
 FROM node:20-bookworm-slim AS build
+# better-sqlite3 (the embedded store) installs a prebuilt binary when it can download one, and
+# otherwise compiles against the image's Node headers: the toolchain stays in this stage only.
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
+ENV npm_config_nodedir=/usr/local
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund

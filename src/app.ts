@@ -2,13 +2,18 @@ import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config/env';
-import { CdsError, operationOutcome } from './errors';
+import { CdsError, operationOutcome, StoreUnavailableError } from './errors';
 import { FhirClient } from './fhir/fhir-client';
 import type { Catalog } from './knowledge/types';
 import { loggerOptions } from './logging';
+import { createMetrics } from './metrics/metrics';
+import metricsPlugin from './plugins/metrics';
+import storePlugin from './plugins/store';
 import { discoveryRoutes } from './routes/discovery';
+import { feedbackRoutes } from './routes/feedback';
 import { healthRoutes } from './routes/health';
 import { serviceRoutes } from './routes/services';
+import type { Store } from './store/store';
 
 export interface AppOptions {
   config: Config;
@@ -20,6 +25,10 @@ export interface AppOptions {
   logStream?: NodeJS.WritableStream;
   /** CDS Hooks JWT verification (preHandler) for discovery, hook and feedback calls. */
   authenticate?: (request: import('fastify').FastifyRequest) => Promise<void>;
+  /** An open feedback/audit store to use instead of CDS_DB_URL (tests); the app does not close it. */
+  store?: Store;
+  /** First audit-write retry delay in ms (tests shorten it). */
+  auditRetryBaseMs?: number;
 }
 
 /** Per-request facts for the single log line written when the response is sent. */
@@ -31,6 +40,7 @@ export interface RequestSummary {
   ruleIds?: string[];
   prefetch?: Record<string, string>;
   fhirFetches?: number;
+  feedbackItems?: number;
   errorCode?: string;
 }
 
@@ -110,6 +120,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.setErrorHandler(async (error, request, reply) => {
     if (error instanceof CdsError) {
       request.cds.errorCode = error.code;
+      if (error instanceof StoreUnavailableError) reply.header('retry-after', String(error.retryAfterSeconds));
       return reply.code(error.statusCode).type('application/fhir+json').send(operationOutcome(error.code, error.issueType, error.message, error.expression));
     }
     const err = error as { code?: string; statusCode?: number; message?: string };
@@ -133,11 +144,25 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return reply.code(404).type('application/fhir+json').send(operationOutcome('CDS_NOT_FOUND', 'not-found', `No route for ${request.method} ${request.url.split('?')[0]}`));
   });
 
+  const now = options.now ?? Date.now;
+  const metrics = createMetrics();
+  await app.register(metricsPlugin, { metrics });
+  await app.register(storePlugin, {
+    config,
+    metrics,
+    now,
+    ...(options.store ? { store: options.store } : {}),
+    ...(options.auditRetryBaseMs !== undefined ? { auditRetryBaseMs: options.auditRetryBaseMs } : {}),
+  });
   const fhirClient = new FhirClient({
     ...(options.fetch ? { fetch: options.fetch } : {}),
     maxPages: config.fhirMaxPages,
     maxResponseBytes: config.fhirMaxResponseBytes,
     maxResources: config.fhirMaxResources,
+    observe: ({ outcome, durationMs }) => {
+      metrics.fhirRequests.inc({ outcome });
+      metrics.fhirDuration.observe({ outcome }, durationMs / 1000);
+    },
   });
   await app.register(healthRoutes);
   await app.register(discoveryRoutes);
@@ -145,11 +170,31 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     deps: {
       catalog,
       fhirClient,
-      now: options.now ?? Date.now,
+      now,
       uuid: options.uuid ?? randomUUID,
       fhirTimeoutMs: config.fhirTimeoutMs,
       maxMedicationReads: 50,
     },
+    onAnswered: (call) => {
+      metrics.observeHookCall(call);
+      app.storeRuntime.recordHookCall(call);
+    },
+  });
+  const runtime = app.storeRuntime;
+  await app.register(feedbackRoutes, {
+    catalog,
+    store: runtime.store,
+    metrics,
+    now,
+    feedbackComments: config.feedbackComments,
+    flushAudit: async () => {
+      const state = runtime.auditQueue.state();
+      if (state.depth > 0 && !state.failing) await runtime.auditQueue.drain();
+    },
+    adminToken: config.adminToken,
+    authMode: config.auth,
+    authenticate: options.authenticate,
+    log: app.log,
   });
   return app;
 }

@@ -11,10 +11,11 @@ export type CdsErrorCode =
   | 'CDS_BODY_TOO_LARGE'
   | 'CDS_UNSUPPORTED_MEDIA_TYPE'
   | 'CDS_UNAUTHORIZED'
-  | 'CDS_NOT_FOUND';
+  | 'CDS_NOT_FOUND'
+  | 'CDS_STORE_UNAVAILABLE';
 
 /** FHIR OperationOutcome issue types (http://hl7.org/fhir/issue-type) used by this service. */
-export type IssueType = 'invalid' | 'structure' | 'required' | 'not-found' | 'not-supported' | 'too-costly' | 'exception' | 'security' | 'timeout' | 'incomplete';
+export type IssueType = 'invalid' | 'structure' | 'required' | 'not-found' | 'not-supported' | 'too-costly' | 'exception' | 'security' | 'timeout' | 'incomplete' | 'transient';
 
 export class CdsError extends Error {
   readonly code: CdsErrorCode;
@@ -67,6 +68,26 @@ export class PrefetchUnavailableError extends CdsError {
       expression: missingKeys.map((key) => `prefetch.${key}`),
     });
     this.missingKeys = missingKeys;
+  }
+}
+
+/**
+ * 503: the feedback/audit store cannot take a write now. Feedback is answered with this (and
+ * Retry-After) rather than acknowledged from memory: a 200 means the feedback is durably stored and
+ * visible to every replica, and CDS clients may resend feedback (writes are idempotent).
+ */
+export class StoreUnavailableError extends CdsError {
+  readonly retryAfterSeconds: number;
+  constructor(cause: unknown, retryAfterSeconds = 30) {
+    super('CDS_STORE_UNAVAILABLE', 503, 'transient', 'The feedback store is temporarily unavailable; retry later', { cause });
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** 401 with no detail (CDS Hooks best practice: do not tell a caller why its credentials failed). */
+export class UnauthorizedError extends CdsError {
+  constructor() {
+    super('CDS_UNAUTHORIZED', 401, 'security', 'Unauthorized');
   }
 }
 

@@ -13,7 +13,7 @@ export const EnvSchema = Type.Object({
   CDS_AUTH: Type.Optional(Type.Union([Type.Literal('required'), Type.Literal('off')])),
   CDS_TRUSTED_ISSUERS: Type.Optional(Type.String({ minLength: 1 })),
   CDS_FHIR_TIMEOUT_MS: Type.Integer({ minimum: 50, maximum: 60000, default: 2000 }),
-  CDS_DB_URL: Type.String({ minLength: 1, default: 'sqlite:./data/cds.db' }),
+  CDS_DB_URL: Type.String({ pattern: '^(sqlite:.+|postgres(ql)?://.+)$', default: 'sqlite:./data/cds.db' }),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
     { default: 'info' },
@@ -27,6 +27,16 @@ export const EnvSchema = Type.Object({
   CDS_FHIR_MAX_RESOURCES: Type.Integer({ minimum: 1, maximum: 1000000, default: 10000 }),
   /** Where hooks/, fhir-mappings/ and rules/ live; the project root by default. */
   CDS_KNOWLEDGE_DIR: Type.Optional(Type.String({ minLength: 1 })),
+  /** Secret for the audit trail's patient-id HMAC; required in production (random per process otherwise). */
+  CDS_AUDIT_HMAC_KEY: Type.Optional(Type.String({ minLength: 32 })),
+  /** Audit rows and feedback older than this many days are purged; unset keeps them. */
+  CDS_RETENTION_DAYS: Type.Optional(Type.Integer({ minimum: 1, maximum: 36500 })),
+  /** Bearer token for the feedback summary (operators without a CDS Hooks JWT). */
+  CDS_ADMIN_TOKEN: Type.Optional(Type.String({ minLength: 32 })),
+  /** Audit records held in memory while the store is unavailable (oldest dropped beyond). */
+  CDS_AUDIT_QUEUE_MAX: Type.Integer({ minimum: 1, maximum: 1000000, default: 10000 }),
+  /** Feedback userComment: "drop" keeps only that a comment was given (free text may hold PHI); "store" keeps the text. */
+  CDS_FEEDBACK_COMMENTS: Type.Union([Type.Literal('drop'), Type.Literal('store')], { default: 'drop' }),
 });
 export type Env = Static<typeof EnvSchema>;
 
@@ -47,9 +57,23 @@ export interface Config {
   logLevel: string;
   dbUrl: string;
   trustedIssuersFile: string | undefined;
+  auditHmacKey: string | undefined;
+  retentionDays: number | undefined;
+  adminToken: string | undefined;
+  auditQueueMax: number;
+  feedbackComments: 'drop' | 'store';
 }
 
-const INTEGER_KEYS = new Set(['PORT', 'CDS_FHIR_TIMEOUT_MS', 'CDS_BODY_LIMIT_BYTES', 'CDS_FHIR_MAX_PAGES', 'CDS_FHIR_MAX_RESPONSE_BYTES', 'CDS_FHIR_MAX_RESOURCES']);
+const INTEGER_KEYS = new Set([
+  'PORT',
+  'CDS_FHIR_TIMEOUT_MS',
+  'CDS_BODY_LIMIT_BYTES',
+  'CDS_FHIR_MAX_PAGES',
+  'CDS_FHIR_MAX_RESPONSE_BYTES',
+  'CDS_FHIR_MAX_RESOURCES',
+  'CDS_RETENTION_DAYS',
+  'CDS_AUDIT_QUEUE_MAX',
+]);
 
 /** Reads and checks the environment; a bad value stops start-up with a message naming the variable. */
 export function loadConfig(source: NodeJS.ProcessEnv | Record<string, string | undefined> = process.env): Config {
@@ -76,6 +100,8 @@ export function loadConfig(source: NodeJS.ProcessEnv | Record<string, string | u
   if (production && auth === 'off') throw new TypeError('[config] NODE_ENV=production forbids CDS_AUTH=off');
   if (production && !env.CDS_TRUSTED_ISSUERS) throw new TypeError('[config] NODE_ENV=production requires CDS_TRUSTED_ISSUERS');
   if (auth === 'required' && !env.CDS_TRUSTED_ISSUERS) throw new TypeError('[config] CDS_AUTH=required needs CDS_TRUSTED_ISSUERS');
+  // Without a stable key, audit hashes of the same patient differ between processes and replicas.
+  if (production && !env.CDS_AUDIT_HMAC_KEY) throw new TypeError('[config] NODE_ENV=production requires CDS_AUDIT_HMAC_KEY (at least 32 characters)');
   const publicBaseUrl = (env.PUBLIC_BASE_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, '');
   const corsOrigins = env.CDS_CORS_ORIGINS.trim() === '*' ? '*' : env.CDS_CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean);
   return {
@@ -95,5 +121,10 @@ export function loadConfig(source: NodeJS.ProcessEnv | Record<string, string | u
     logLevel: env.LOG_LEVEL,
     dbUrl: env.CDS_DB_URL,
     trustedIssuersFile: env.CDS_TRUSTED_ISSUERS,
+    auditHmacKey: env.CDS_AUDIT_HMAC_KEY,
+    retentionDays: env.CDS_RETENTION_DAYS,
+    adminToken: env.CDS_ADMIN_TOKEN,
+    auditQueueMax: env.CDS_AUDIT_QUEUE_MAX,
+    feedbackComments: env.CDS_FEEDBACK_COMMENTS,
   };
 }

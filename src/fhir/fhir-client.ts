@@ -33,6 +33,13 @@ export interface FhirClientOptions {
   maxResponseBytes: number;
   /** Resources accepted per query, across pages. */
   maxResources: number;
+  /** Told about every HTTP request (outcome and duration) for metrics; must not throw. */
+  observe?: (event: FhirRequestEvent) => void;
+}
+
+export interface FhirRequestEvent {
+  outcome: 'ok' | FhirFailure;
+  durationMs: number;
 }
 
 /**
@@ -48,6 +55,20 @@ export class FhirClient {
   }
 
   private async get(url: string, token: string | undefined, signal: AbortSignal): Promise<AnyResource> {
+    const observe = this.options.observe;
+    if (!observe) return this.request(url, token, signal);
+    const started = performance.now();
+    try {
+      const resource = await this.request(url, token, signal);
+      observe({ outcome: 'ok', durationMs: performance.now() - started });
+      return resource;
+    } catch (error) {
+      observe({ outcome: error instanceof FhirFetchError ? error.reason : 'network', durationMs: performance.now() - started });
+      throw error;
+    }
+  }
+
+  private async request(url: string, token: string | undefined, signal: AbortSignal): Promise<AnyResource> {
     const headers: Record<string, string> = { accept: 'application/fhir+json, application/json;q=0.9' };
     if (token) headers.authorization = `Bearer ${token}`;
     let response: Response;

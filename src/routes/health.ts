@@ -1,11 +1,27 @@
 import type { FastifyPluginAsync } from 'fastify';
 
-/** Liveness (the process answers) and readiness (knowledge loaded; the store joins later). */
+/**
+ * Liveness (the process answers) and readiness (knowledge loaded; store state reported).
+ *
+ * A store outage makes /readyz answer 200 with `"status": "degraded"`, not 503: cards need no
+ * database (audit records wait in memory, feedback answers 503), and a 503 from every replica at
+ * once — the store is shared — would take the whole service out of the load balancer and leave
+ * clinicians with no advice at all. Alert on the body or on `cds_store_up == 0` instead.
+ */
 export const healthRoutes: FastifyPluginAsync = async (app) => {
   app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async () => ({
-    status: 'ready',
-    services: app.catalog.services.size,
-    knowledgeFiles: app.catalog.files.length,
-  }));
+  app.get('/readyz', async () => {
+    const store = await app.storeRuntime.status();
+    return {
+      status: store.status === 'up' ? 'ready' : 'degraded',
+      services: app.catalog.services.size,
+      knowledgeFiles: app.catalog.files.length,
+      store: {
+        status: store.status,
+        dialect: store.dialect,
+        auditQueued: store.auditQueue.depth,
+        auditDropped: store.auditQueue.dropped,
+      },
+    };
+  });
 };

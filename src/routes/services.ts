@@ -1,10 +1,11 @@
 import type { FastifyPluginAsync } from 'fastify';
+import type { HookCallObserver } from '../audit/hook-call';
 import { ServiceNotFoundError } from '../errors';
 import { runHook, type HookDeps } from '../engine/run-hook';
 import { validateHookRequest } from '../engine/validate-request';
 
 /** POST /cds-services/{id}: validate, run the hook, answer `{cards}`. Errors go to the app's handler. */
-export const serviceRoutes: FastifyPluginAsync<{ deps: HookDeps }> = async (app, { deps }) => {
+export const serviceRoutes: FastifyPluginAsync<{ deps: HookDeps; onAnswered?: HookCallObserver }> = async (app, { deps, onAnswered }) => {
   app.post<{ Params: { id: string } }>('/cds-services/:id', async (request) => {
     const service = deps.catalog.services.get(request.params.id);
     if (!service) throw new ServiceNotFoundError(request.params.id.slice(0, 64));
@@ -12,11 +13,18 @@ export const serviceRoutes: FastifyPluginAsync<{ deps: HookDeps }> = async (app,
     const hookRequest = validateHookRequest(service, request.body);
     request.cds.hook = hookRequest.hook;
     request.cds.hookInstance = hookRequest.hookInstance;
+    const calledAt = deps.now();
     const outcome = await runHook(service, hookRequest, deps);
     request.cds.cardCount = outcome.cards.length;
     request.cds.ruleIds = outcome.ruleIds;
     request.cds.prefetch = outcome.keys;
     request.cds.fhirFetches = outcome.fetchCount;
+    // Audit and metrics only queue work here: nothing they do can delay or fail the answer.
+    try {
+      onAnswered?.({ serviceId: service.id, hook: hookRequest.hook, hookInstance: hookRequest.hookInstance, patientId: hookRequest.context.patientId, calledAt, outcome });
+    } catch (error) {
+      request.log.error({ err: { message: (error as Error).message } }, 'hook call observer failed');
+    }
     return { cards: outcome.cards };
   });
 };

@@ -16,7 +16,8 @@ export interface TestApp {
 }
 
 export function testConfig(env: Record<string, string> = {}): Config {
-  return loadConfig({ LOG_LEVEL: 'info', ...env });
+  // An in-memory store per app: tests never write ./data/cds.db and never share state by accident.
+  return loadConfig({ LOG_LEVEL: 'info', CDS_DB_URL: 'sqlite::memory:', ...env });
 }
 
 /** The real app (real catalog, real HTTP stack) with a fixed clock, seeded uuids and captured logs. */

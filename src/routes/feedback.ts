@@ -1,0 +1,142 @@
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { adminTokenMatches } from '../auth/admin-token';
+import { RequestInvalidError, ServiceNotFoundError, StoreUnavailableError, UnauthorizedError } from '../errors';
+import { createAjv, summarizeErrors } from '../knowledge/ajv';
+import type { Catalog } from '../knowledge/types';
+import type { Metrics } from '../metrics/metrics';
+import {
+  FeedbackRequestSchema,
+  SummaryQuerySchema,
+  type FeedbackItem,
+  type FeedbackRequest,
+  type FeedbackResponse,
+  type SummaryQueryString,
+} from '../schemas/feedback';
+import type { FeedbackRecord, Store, SummaryPeriod } from '../store/store';
+
+export interface FeedbackRouteOptions {
+  catalog: Catalog;
+  store: Store;
+  metrics: Metrics;
+  now: () => number;
+  feedbackComments: 'drop' | 'store';
+  /** Writes audit records still queued in this process, so feedback right after a card finds it. */
+  flushAudit: () => Promise<void>;
+  /** Summary access: the admin token, else the CDS Hooks JWT check, else open only when auth is off. */
+  adminToken: string | undefined;
+  authMode: 'required' | 'off';
+  authenticate: ((request: FastifyRequest) => Promise<void>) | undefined;
+  log: { error(obj: object, msg: string): void };
+}
+
+const ajv = createAjv();
+const validateFeedback = ajv.compile<FeedbackRequest>(FeedbackRequestSchema);
+const validateSummaryQuery = ajv.compile<SummaryQueryString>(SummaryQuerySchema);
+const DAY_MS = 86_400_000;
+
+function invalid(prefix: string, errors: typeof validateFeedback.errors): RequestInvalidError {
+  const summary = summarizeErrors(errors).slice(0, 5);
+  return new RequestInvalidError(`${prefix}: ${summary.map((e) => `${e.field}: ${e.message}`).join('; ')}`, [...new Set(summary.map((e) => e.field))]);
+}
+
+/** A card uuid as we issued it: lower case, without a urn:uuid: prefix. */
+const normaliseUuid = (value: string) => value.replace(/^urn:uuid:/i, '').toLowerCase();
+
+function toRecord(item: FeedbackItem, index: number, serviceId: string, receivedAt: number, keepComments: boolean): FeedbackRecord {
+  const outcomeAt = Date.parse(item.outcomeTimestamp);
+  if (!Number.isFinite(outcomeAt)) {
+    throw new RequestInvalidError(`feedback[${index}].outcomeTimestamp: is not a usable date-time`, [`feedback[${index}].outcomeTimestamp`]);
+  }
+  const reason = item.overrideReason?.reason;
+  const comment = item.overrideReason?.userComment?.trim();
+  return {
+    cardUuid: normaliseUuid(item.card),
+    serviceId,
+    outcome: item.outcome,
+    outcomeAt,
+    receivedAt,
+    acceptedSuggestionIds: (item.acceptedSuggestions ?? []).map((s) => normaliseUuid(s.id)),
+    ...(reason ? { overrideReason: { system: reason.system, code: reason.code, ...(reason.display ? { display: reason.display } : {}) } } : {}),
+    hasUserComment: Boolean(comment),
+    ...(keepComments && comment ? { userComment: comment } : {}),
+  };
+}
+
+/** `2026-11-01` → that UTC midnight; a date-time → its instant. */
+function instantOf(value: string, field: string): number {
+  const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
+  if (!Number.isFinite(ms)) throw new RequestInvalidError(`${field}: is not a usable date`, [field]);
+  return ms;
+}
+
+/**
+ * POST /cds-services/{id}/feedback (CDS Hooks 2.0 §Feedback) and GET …/feedback/summary. Both sit
+ * under /cds-services so the CDS Hooks JWT check covers them like the hook calls.
+ */
+export const feedbackRoutes: FastifyPluginAsync<FeedbackRouteOptions> = async (app, options) => {
+  const { catalog, store, metrics, now } = options;
+
+  app.post<{ Params: { id: string } }>('/cds-services/:id/feedback', async (request) => {
+    const service = catalog.services.get(request.params.id);
+    if (!service) throw new ServiceNotFoundError(request.params.id.slice(0, 64));
+    request.cds.serviceId = service.id;
+    const body = request.body;
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+      throw new RequestInvalidError('The request body must be a JSON object with a feedback array', ['feedback']);
+    }
+    if (!validateFeedback(body)) throw invalid('Invalid feedback', validateFeedback.errors);
+    const receivedAt = now();
+    const records = body.feedback.map((item, i) => toRecord(item, i, service.id, receivedAt, options.feedbackComments === 'store'));
+    request.cds.feedbackItems = records.length;
+
+    await options.flushAudit();
+    let result;
+    try {
+      result = await store.recordFeedback(records);
+    } catch (error) {
+      const e = error as { code?: unknown; message?: unknown };
+      options.log.error({ err: { code: e?.code, message: String(e?.message ?? error).slice(0, 300) }, serviceId: service.id }, 'feedback could not be stored');
+      throw new StoreUnavailableError(error);
+    }
+    records.forEach((record, i) => metrics.feedbackItems.inc({ service: service.id, outcome: record.outcome, result: result.statuses[i] ?? 'stored' }));
+    const response: FeedbackResponse = { received: records.length, stored: result.stored, duplicates: result.duplicates, unknownCards: result.unknownCards };
+    return response;
+  });
+
+  app.get<{ Params: { id: string }; Querystring: Record<string, string> }>(
+    '/cds-services/:id/feedback/summary',
+    {
+      preHandler: async (request) => {
+        if (options.adminToken && adminTokenMatches(request.headers.authorization, options.adminToken)) return;
+        if (options.authenticate) return options.authenticate(request);
+        if (options.authMode === 'off') return;
+        throw new UnauthorizedError();
+      },
+    },
+    async (request) => {
+      const service = catalog.services.get(request.params.id);
+      if (!service) throw new ServiceNotFoundError(request.params.id.slice(0, 64));
+      request.cds.serviceId = service.id;
+      const query = { ...request.query };
+      if (!validateSummaryQuery(query)) throw invalid('Invalid summary query', validateSummaryQuery.errors);
+      const to = query.to ? instantOf(query.to, 'to') : now();
+      const from = query.from ? instantOf(query.from, 'from') : to - 30 * DAY_MS;
+      if (from >= to) throw new RequestInvalidError('from: must be before to', ['from']);
+      const period: SummaryPeriod = query.period ?? 'day';
+      let summary;
+      try {
+        summary = await store.feedbackSummary({ serviceId: service.id, from, to, period, topReasons: query.top ? Number(query.top) : 3 });
+      } catch (error) {
+        throw new StoreUnavailableError(error);
+      }
+      return {
+        serviceId: service.id,
+        from: new Date(summary.from).toISOString(),
+        to: new Date(summary.to).toISOString(),
+        period: summary.period,
+        rows: summary.rows.map(({ serviceId: _s, ...row }) => row),
+        unknownCardFeedback: summary.unknownCardFeedback,
+      };
+    },
+  );
+};

@@ -1,0 +1,65 @@
+import type { Migration } from '../sql';
+
+/**
+ * PostgreSQL schema, one entry per version (same tables and columns as the SQLite schema). Times
+ * are epoch ms in BIGINT: the same numbers both adapters compute with, no time-zone conversion.
+ */
+export const POSTGRES_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'feedback, audit of issued cards, jti replay cache',
+    sql: `
+CREATE TABLE hook_calls (
+  call_id       TEXT PRIMARY KEY,
+  hook_instance TEXT NOT NULL,
+  service_id    TEXT NOT NULL,
+  hook          TEXT NOT NULL,
+  called_at     BIGINT NOT NULL,
+  patient_hash  TEXT NOT NULL,
+  triggered     BOOLEAN NOT NULL,
+  rule_ids      TEXT NOT NULL,
+  card_count    INTEGER NOT NULL
+);
+CREATE INDEX hook_calls_called_at ON hook_calls (called_at);
+CREATE INDEX hook_calls_hook_instance ON hook_calls (hook_instance);
+
+CREATE TABLE issued_cards (
+  card_uuid        TEXT PRIMARY KEY,
+  call_id          TEXT NOT NULL REFERENCES hook_calls (call_id) ON DELETE CASCADE,
+  service_id       TEXT NOT NULL,
+  rule_id          TEXT NOT NULL,
+  indicator        TEXT NOT NULL,
+  suggestion_uuids TEXT NOT NULL,
+  issued_at        BIGINT NOT NULL
+);
+CREATE INDEX issued_cards_service_issued ON issued_cards (service_id, issued_at);
+CREATE INDEX issued_cards_call ON issued_cards (call_id);
+
+CREATE TABLE feedback (
+  feedback_id          BIGSERIAL PRIMARY KEY,
+  card_uuid            TEXT NOT NULL,
+  service_id           TEXT NOT NULL,
+  outcome              TEXT NOT NULL CHECK (outcome IN ('accepted', 'overridden')),
+  outcome_at           BIGINT NOT NULL,
+  received_at          BIGINT NOT NULL,
+  accepted_suggestions TEXT,
+  override_system      TEXT,
+  override_code        TEXT,
+  override_display     TEXT,
+  has_user_comment     BOOLEAN NOT NULL,
+  user_comment         TEXT,
+  card_known           BOOLEAN NOT NULL,
+  UNIQUE (card_uuid, outcome, outcome_at)
+);
+CREATE INDEX feedback_received_at ON feedback (received_at);
+
+CREATE TABLE jwt_replay (
+  issuer     TEXT NOT NULL,
+  jti        TEXT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  PRIMARY KEY (issuer, jti)
+);
+CREATE INDEX jwt_replay_expires_at ON jwt_replay (expires_at);
+`,
+  },
+];

@@ -1,0 +1,124 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { SQLITE_MIGRATIONS } from './migrations/sqlite';
+import type { SqlDatabase, SqlExecutor, SqlRow, SqlValue } from './sql';
+import { SqlStore } from './sql-store';
+
+type Bindable = string | number | null;
+const bind = (params: readonly SqlValue[]): Bindable[] => params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
+
+/**
+ * better-sqlite3 behind the async SqlDatabase interface. better-sqlite3 is synchronous, so every
+ * statement is short and runs on the event loop; a promise chain serialises access to the single
+ * connection so a transaction's statements are never interleaved with another caller's.
+ */
+class SqliteDatabase implements SqlDatabase {
+  readonly dialect = 'sqlite' as const;
+  readonly migrationPrelude = undefined;
+  private tail: Promise<unknown> = Promise.resolve();
+  private readonly direct: SqlExecutor;
+
+  /** Stores opened on this database in this process (see openSqliteStore). */
+  refs = 1;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly onClosed: () => void = () => undefined,
+  ) {
+    this.direct = {
+      all: async <T extends SqlRow>(sql: string, params: readonly SqlValue[] = []) => this.db.prepare(sql).all(...bind(params)) as T[],
+      run: async (sql: string, params: readonly SqlValue[] = []) => this.db.prepare(sql).run(...bind(params)).changes,
+      script: async (sql: string) => {
+        this.db.exec(sql);
+      },
+    };
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(fn);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  all<T extends SqlRow = SqlRow>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
+    return this.serial(() => this.direct.all<T>(sql, params));
+  }
+
+  run(sql: string, params?: readonly SqlValue[]): Promise<number> {
+    return this.serial(() => this.direct.run(sql, params));
+  }
+
+  script(sql: string): Promise<void> {
+    return this.serial(() => this.direct.script(sql));
+  }
+
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.serial(async () => {
+      // IMMEDIATE takes the write lock up front: another process writing the same file waits
+      // (busy_timeout) instead of failing half-way through the transaction.
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await fn(this.direct);
+        this.db.exec('COMMIT');
+        return result;
+      } catch (error) {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        throw error;
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    this.refs -= 1;
+    if (this.refs > 0) return;
+    this.onClosed();
+    await this.serial(async () => {
+      if (this.db.open) this.db.close();
+    });
+  }
+}
+
+/**
+ * One connection per database file per process. better-sqlite3 waits for a lock synchronously
+ * (busy_timeout), so a second connection in the same process waiting for the first one's
+ * transaction would block the very thread that must finish it. Sharing the connection lets the
+ * promise chain order them instead. Other processes (the CLI) use their own connection: each
+ * transaction here completes within one turn of the event loop, so they never wait on us for long.
+ */
+const openFiles = new Map<string, SqliteDatabase>();
+
+/** `sqlite:./data/cds.db` → ./data/cds.db; `sqlite::memory:` → an in-memory database (tests). */
+export function sqlitePathOf(url: string): string {
+  const path = url.replace(/^sqlite:(\/\/)?/, '');
+  if (path.length === 0) throw new TypeError(`[store] CDS_DB_URL '${url}' names no SQLite file`);
+  return path;
+}
+
+/**
+ * Opens (creating the file and its directory) the embedded store. WAL mode: readers (the report
+ * CLI) never block the service's writes. synchronous=NORMAL: safe against process crashes, and a
+ * commit does not fsync on the event loop; use PostgreSQL where power-loss durability matters.
+ */
+export function openSqliteStore(url: string): SqlStore {
+  const path = sqlitePathOf(url);
+  const memory = path === ':memory:';
+  const key = memory ? undefined : resolve(path);
+  const shared = key ? openFiles.get(key) : undefined;
+  if (shared) {
+    shared.refs += 1;
+    return new SqlStore(shared, SQLITE_MIGRATIONS);
+  }
+  if (!memory) mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  if (!memory) db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  // Another process (npm run purge) may hold the write lock briefly; wait rather than fail.
+  db.pragma('busy_timeout = 2000');
+  const database = new SqliteDatabase(db, () => {
+    if (key) openFiles.delete(key);
+  });
+  if (key) openFiles.set(key, database);
+  return new SqlStore(database, SQLITE_MIGRATIONS);
+}

@@ -1,0 +1,127 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { PROJECT_ROOT } from '../support/catalog';
+import { chartOf } from '../support/fixtures';
+import { describePostgres, testSchema, type TestSchema } from '../support/postgres';
+import { ELIGIBILITY, patientViewRequest, prefetchFor } from '../support/requests';
+
+/**
+ * The scale-out claim, with real processes: two service processes (as two replicas behind a load
+ * balancer) on one PostgreSQL database share audit and feedback, and JWT ids claimed by one process
+ * are replays for another.
+ */
+const TSX = join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx');
+const run = promisify(execFile);
+const chart = chartOf('candidate-postmenopausal');
+
+interface Replica {
+  process: ChildProcess;
+  url: string;
+  output: string[];
+}
+
+function startReplica(dbUrl: string): Promise<Replica> {
+  const child = spawn(TSX, [join(PROJECT_ROOT, 'src', 'server.ts')], {
+    cwd: PROJECT_ROOT,
+    env: {
+      PATH: process.env.PATH,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      CDS_DB_URL: dbUrl,
+      CDS_AUDIT_HMAC_KEY: 'replica-test-key-0123456789abcdef0123456789',
+      CDS_AUTH: 'off',
+      LOG_LEVEL: 'info',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  return new Promise<Replica>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output.push(String(chunk));
+      const port = /Server listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(output.join(''))?.[1];
+      if (port) resolve({ process: child, url: `http://127.0.0.1:${port}`, output });
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (chunk: Buffer) => output.push(String(chunk)));
+    child.once('exit', (code) => reject(new Error(`replica exited with ${code} before listening:\n${output.join('')}`)));
+  });
+}
+
+async function stopReplica(replica: Replica | undefined): Promise<void> {
+  if (!replica || replica.process.exitCode !== null) return;
+  const exited = new Promise((resolve) => replica.process.once('exit', resolve));
+  replica.process.kill('SIGTERM');
+  await exited;
+}
+
+async function call(base: string, path: string, body?: unknown) {
+  const response = await fetch(`${base}${path}`, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return { status: response.status, body: (await response.json()) as Record<string, any> };
+}
+
+/** Waits (bounded) until a replica has written its queued audit records. */
+async function auditWritten(base: string): Promise<void> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const ready = await call(base, '/readyz');
+    if (ready.body.status === 'ready' && ready.body.store.auditQueued === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('audit queue did not drain');
+}
+
+describePostgres('two service processes on one PostgreSQL database', () => {
+  let schema: TestSchema;
+  let a: Replica | undefined;
+  let b: Replica | undefined;
+
+  beforeAll(async () => {
+    schema = testSchema('replicas');
+    // Started together: both migrate the empty schema at once (one applies, one waits and finds it done).
+    [a, b] = await Promise.all([startReplica(schema.url), startReplica(schema.url)]);
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all([stopReplica(a), stopReplica(b)]);
+    await schema.drop();
+  });
+
+  test('feedback posted to either replica is reported by both, under the rule of the card', async () => {
+    const hook = (patientId: string) => patientViewRequest({ patientId, prefetch: prefetchFor(ELIGIBILITY, chart, patientId) });
+    const fromA = await call(a!.url, `/cds-services/${ELIGIBILITY}`, hook('pt-candidate'));
+    const fromB = await call(b!.url, `/cds-services/${ELIGIBILITY}`, hook('pt-candidate'));
+    expect([fromA.status, fromB.status]).toEqual([200, 200]);
+    await Promise.all([auditWritten(a!.url), auditWritten(b!.url)]);
+
+    const cardA = fromA.body.cards.find((c: any) => c.source.topic.code === 'PV-RECOMMEND');
+    const cardB = fromB.body.cards.find((c: any) => c.source.topic.code === 'PV-RECOMMEND');
+    const now = new Date().toISOString();
+    // Each card's feedback goes to the *other* replica than the one that issued it.
+    const toB = await call(b!.url, `/cds-services/${ELIGIBILITY}/feedback`, {
+      feedback: [{ card: cardA.uuid, outcome: 'accepted', acceptedSuggestions: [{ id: cardA.suggestions[0].uuid }], outcomeTimestamp: now }],
+    });
+    const toA = await call(a!.url, `/cds-services/${ELIGIBILITY}/feedback`, {
+      feedback: [{ card: cardB.uuid, outcome: 'overridden', overrideReason: { reason: { system: 'https://example.org/override', code: 'declined', display: 'Patient declined' } }, outcomeTimestamp: now }],
+    });
+    expect(toB.body).toEqual({ received: 1, stored: 1, duplicates: 0, unknownCards: 0 });
+    expect(toA.body).toEqual({ received: 1, stored: 1, duplicates: 0, unknownCards: 0 });
+    // The same feedback resent to the other replica is recognised as a duplicate.
+    expect((await call(a!.url, `/cds-services/${ELIGIBILITY}/feedback`, { feedback: [{ card: cardA.uuid, outcome: 'accepted', acceptedSuggestions: [{ id: cardA.suggestions[0].uuid }], outcomeTimestamp: now }] })).body).toMatchObject({ duplicates: 1 });
+
+    const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+    const window = `from=${day(-1)}&to=${day(2)}&period=month`;
+    const summaries = await Promise.all([a!, b!].map((r) => call(r.url, `/cds-services/${ELIGIBILITY}/feedback/summary?${window}`)));
+    for (const summary of summaries) {
+      expect(summary.status).toBe(200);
+      const recommend = summary.body.rows.find((r: any) => r.ruleId === 'PV-RECOMMEND');
+      expect(recommend).toMatchObject({ shown: 2, accepted: 1, overridden: 1, topOverrideReasons: [{ code: 'declined', display: 'Patient declined', cards: 1 }] });
+    }
+    expect(summaries[0]!.body).toEqual(summaries[1]!.body);
+  });
+
+  test('a JWT id presented in one process is a replay in another', async () => {
+    const exp = String(Math.floor(Date.now() / 1000) + 300);
+    const claim = async () => JSON.parse((await run(TSX, [join(__dirname, 'claim-jti.ts'), schema.url, 'https://ehr.example.org', 'jti-42', exp], { cwd: PROJECT_ROOT })).stdout);
+    expect(await claim()).toEqual({ seen: false });
+    expect(await claim()).toEqual({ seen: true });
+  });
+});
