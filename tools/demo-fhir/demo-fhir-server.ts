@@ -21,7 +21,11 @@ export interface DemoFhirServerOptions {
   port?: number;
   /** Origins allowed by CORS: '*' (default: the sandbox runs in the browser, from any origin) or a list. */
   corsOrigins?: '*' | string[];
-  /** Public base URL for fullUrl/links when behind a proxy or tunnel; defaults to http://host:port. */
+  /**
+   * Base URL for fullUrl and paging links. Default: taken from each request's Host header, so links
+   * use the origin the client called (localhost vs 127.0.0.1 matters: clients follow `next` only on
+   * the origin they were given). Set it when a proxy or tunnel rewrites Host.
+   */
   publicBaseUrl?: string;
   /** One line per request (method, path, status) — for `--verbose`. */
   log?: (line: string) => void;
@@ -92,7 +96,15 @@ export function qualifyReferenceParams(resourceType: string, params: URLSearchPa
       .split(',')
       .flatMap((v) => (v === '' || v.includes('/') || v.includes(':') ? [v] : targets.map((t) => `${t}/${v}`)))
       .join(',');
-    out.append(modifier && targets.length === 1 ? code! : name, qualified);
+    // Speed, not semantics: `patient` is defined as `X.subject.where(resolve() is Patient)`, which
+    // MemoryRepository evaluates slowly (~1 ms per resource); with Patient/… values it is `subject`.
+    const fastName =
+      code === 'patient' && !modifier && definition.expression?.includes('resolve() is Patient') && getSearchParameter(resourceType, 'subject') && qualified.split(',').every((v) => v.startsWith('Patient/'))
+        ? 'subject'
+        : modifier && targets.length === 1
+          ? code!
+          : name;
+    out.append(fastName, qualified);
   }
   return out;
 }
@@ -134,7 +146,13 @@ export async function startDemoFhirServer(options: DemoFhirServerOptions = {}): 
   const corsOrigins = options.corsOrigins ?? '*';
   const repo = new MemoryRepository();
   const router = new FhirRouter();
-  let baseUrl = '';
+  let listenUrl = '';
+  /** The base URL as this request's client sees it (see publicBaseUrl). */
+  const baseOf = (req: IncomingMessage | undefined): string => {
+    if (options.publicBaseUrl) return options.publicBaseUrl.replace(/\/+$/, '');
+    const host = req?.headers.host;
+    return host && /^[A-Za-z0-9.\-]+(:\d+)?$|^\[[0-9A-Fa-f:]+\](:\d+)?$/.test(host) ? `http://${host}` : listenUrl;
+  };
 
   async function route(method: HttpMethod, path: string, params: URLSearchParams, body: unknown): Promise<{ status: number; body: Resource }> {
     const request: FhirRequest = {
@@ -157,7 +175,7 @@ export async function startDemoFhirServer(options: DemoFhirServerOptions = {}): 
   }
 
   /** fullUrl on every entry, and paging links from `total`, `_count` and `_offset`. */
-  function decorateSearchset(bundle: Bundle, resourceType: string, params: URLSearchParams): Bundle {
+  function decorateSearchset(bundle: Bundle, resourceType: string, params: URLSearchParams, baseUrl: string): Bundle {
     for (const entry of bundle.entry ?? []) {
       if (entry.resource?.id) entry.fullUrl = `${baseUrl}/${entry.resource.resourceType}/${entry.resource.id}`;
     }
@@ -175,13 +193,13 @@ export async function startDemoFhirServer(options: DemoFhirServerOptions = {}): 
     return { ...bundle, link };
   }
 
-  async function search(resourceType: string, raw: URLSearchParams): Promise<{ status: number; body: Resource }> {
+  async function search(resourceType: string, raw: URLSearchParams, baseUrl: string): Promise<{ status: number; body: Resource }> {
     const params = qualifyReferenceParams(resourceType, raw);
     // Page like a real server (MemoryRepository returns everything when no _count is given), so
     // clients exercise `next` links.
     if (!params.has('_count')) params.set('_count', String(DEFAULT_SEARCH_COUNT));
     const result = await route('GET', `/${resourceType}`, params, undefined);
-    if (result.status === 200 && result.body.resourceType === 'Bundle') return { status: 200, body: decorateSearchset(result.body, resourceType, params) };
+    if (result.status === 200 && result.body.resourceType === 'Bundle') return { status: 200, body: decorateSearchset(result.body, resourceType, params, baseUrl) };
     return result;
   }
 
@@ -196,6 +214,8 @@ export async function startDemoFhirServer(options: DemoFhirServerOptions = {}): 
       'access-control-expose-headers': 'Location, ETag, Content-Location',
       'access-control-max-age': '600',
       ...(allowed === '*' ? {} : { vary: 'Origin' }),
+      // Chrome's Private Network Access preflight: a public https page (the sandbox) calling localhost.
+      ...(req.headers['access-control-request-private-network'] === 'true' ? { 'access-control-allow-private-network': 'true' } : {}),
     };
   }
 
@@ -203,6 +223,7 @@ export async function startDemoFhirServer(options: DemoFhirServerOptions = {}): 
     const method = (req.method ?? 'GET').toUpperCase() as HttpMethod;
     const url = new URL(req.url ?? '/', 'http://demo.invalid');
     const segments = url.pathname.split('/').filter(Boolean);
+    const baseUrl = baseOf(req);
     if (method === 'GET' && segments.length === 1 && segments[0] === 'metadata') return { status: 200, body: capabilityStatement(baseUrl) };
 
     const text = method === 'POST' || method === 'PUT' ? await readBody(req) : '';
@@ -214,9 +235,9 @@ export async function startDemoFhirServer(options: DemoFhirServerOptions = {}): 
       if (contentType === 'application/x-www-form-urlencoded' || (contentType === '' && text.length > 0)) {
         for (const [key, value] of new URLSearchParams(text)) params.append(key, value);
       } else if (text.trim().length > 0) return { status: 415, body: outcome('not-supported', '_search needs application/x-www-form-urlencoded') };
-      return search(segments[0]!, params);
+      return search(segments[0]!, params, baseUrl);
     }
-    if (method === 'GET' && segments.length === 1 && /^[A-Z][A-Za-z]+$/.test(segments[0]!)) return search(segments[0]!, url.searchParams);
+    if (method === 'GET' && segments.length === 1 && /^[A-Z][A-Za-z]+$/.test(segments[0]!)) return search(segments[0]!, url.searchParams, baseUrl);
 
     let body: unknown;
     if (text.length > 0) {
@@ -243,7 +264,7 @@ export async function startDemoFhirServer(options: DemoFhirServerOptions = {}): 
       })
       .then(({ status, body }) => {
         const headers: Record<string, string> = { 'content-type': FHIR_JSON, ...cors };
-        if (status === 201 && !isOperationOutcome(body) && body.id) headers.location = `${baseUrl}/${body.resourceType}/${body.id}`;
+        if (status === 201 && !isOperationOutcome(body) && body.id) headers.location = `${baseOf(req)}/${body.resourceType}/${body.id}`;
         res.writeHead(status, headers);
         res.end(JSON.stringify(body));
         options.log?.(`${req.method} ${req.url} ${status}`);
@@ -255,10 +276,10 @@ export async function startDemoFhirServer(options: DemoFhirServerOptions = {}): 
   });
   const address = server.address() as AddressInfo;
   const shownHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
-  baseUrl = (options.publicBaseUrl ?? `http://${shownHost}:${address.port}`).replace(/\/+$/, '');
+  listenUrl = `http://${shownHost}:${address.port}`;
 
   return {
-    url: baseUrl,
+    url: (options.publicBaseUrl ?? listenUrl).replace(/\/+$/, ''),
     repo,
     router,
     handle: (method, path, body) => {
