@@ -105,7 +105,8 @@ test('accepting a suggestion posts feedback from the browser with a bearer JWT f
 
 test('ordering zoledronic acid for the patient with severe renal impairment shows a red critical card', async () => {
   await openPatient('zol-09', 'patient-view');
-  expect(await page.textContent('#status')).toBe('patient-view: no cards');
+  expect(await page.textContent('#status')).toBe('patient-view: 1 card(s)');
+  expect((await renderedCards()).map((c) => c.rule)).toEqual(['PV-CONTRAINDICATED']);
   await page.click('#order-zoledronic');
   await page.waitForSelector('#status[data-state="done"]:has-text("order-select")');
   const cards = await renderedCards();

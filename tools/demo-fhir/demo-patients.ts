@@ -442,7 +442,7 @@ const DEFINITIONS: (Omit<DemoPatient, 'chart' | 'name'> & { build: () => Json[] 
   {
     id: 'zol-07', file: '07-zoledronic-five-years.json', build: patient07,
     story: '71, ER+/HER2+ stage IIB treated in 2021; zoledronic acid every 6 months for 5 years (10 infusions, last ~6.5 months ago), on anastrozole.',
-    expected: { 'patient-view': ['PV-COURSE-COMPLETE'], 'order-select': [], 'order-sign': [] },
+    expected: { 'patient-view': ['PV-COURSE-COMPLETE'], 'order-select': ['OS-COURSE-COMPLETE'], 'order-sign': ['OS-COURSE-COMPLETE'] },
   },
   {
     id: 'zol-08', file: '08-next-dose-due.json', build: patient08,
@@ -452,7 +452,7 @@ const DEFINITIONS: (Omit<DemoPatient, 'chart' | 'name'> & { build: () => Json[] 
   {
     id: 'zol-09', file: '09-renal-impairment.json', build: patient09,
     story: '74, 52 kg, ER+/HER2+ stage IIA on letrozole, CKD stage 4: creatinine 141 µmol/L → Cockcroft-Gault CrCl ≈ 25 mL/min.',
-    expected: { 'patient-view': [], 'order-select': ['OS-RENAL-SEVERE', 'OS-CALCIUM-VITD', 'OS-ACUTE-PHASE'], 'order-sign': ['OS-RENAL-SEVERE', 'OS-CALCIUM-VITD', 'OS-ACUTE-PHASE'] },
+    expected: { 'patient-view': ['PV-CONTRAINDICATED'], 'order-select': ['OS-RENAL-SEVERE'], 'order-sign': ['OS-RENAL-SEVERE'] },
   },
   {
     id: 'zol-10', file: '10-creatinine-rise.json', build: patient10,
@@ -472,7 +472,7 @@ const DEFINITIONS: (Omit<DemoPatient, 'chart' | 'name'> & { build: () => Json[] 
   {
     id: 'zol-13', file: '13-pregnant.json', build: patient13,
     story: '35, pregnancy-associated ER+/HER2+ stage IIA, 24 weeks pregnant, on AC chemotherapy in the second trimester; no DXA.',
-    expected: { 'patient-view': ['PV-NOT-FOR-RECURRENCE', 'PV-DEXA'], 'order-select': ['OS-PREGNANCY', 'OS-INDICATION', 'OS-CALCIUM-VITD', 'OS-ACUTE-PHASE'], 'order-sign': ['OS-PREGNANCY', 'OS-INDICATION', 'OS-CALCIUM-VITD', 'OS-ACUTE-PHASE'] },
+    expected: { 'patient-view': ['PV-NOT-FOR-RECURRENCE'], 'order-select': ['OS-PREGNANCY', 'OS-INDICATION'], 'order-sign': ['OS-PREGNANCY', 'OS-INDICATION'] },
   },
   {
     id: 'zol-14', file: '14-metastatic.json', build: patient14,
