@@ -1,11 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { tokenVerifierFromConfig } from './auth/from-config';
+import type { ReplayCache } from './auth/replay-cache';
+import type { TokenVerifier, VerifiedClient } from './auth/verify-token';
 import type { Config } from './config/env';
 import { CdsError, operationOutcome } from './errors';
 import { FhirClient } from './fhir/fhir-client';
 import type { Catalog } from './knowledge/types';
 import { loggerOptions } from './logging';
+import authPlugin from './plugins/auth';
 import { discoveryRoutes } from './routes/discovery';
 import { healthRoutes } from './routes/health';
 import { serviceRoutes } from './routes/services';
@@ -18,8 +22,13 @@ export interface AppOptions {
   uuid?: () => string;
   fetch?: typeof fetch;
   logStream?: NodeJS.WritableStream;
-  /** CDS Hooks JWT verification (preHandler) for discovery, hook and feedback calls. */
-  authenticate?: (request: import('fastify').FastifyRequest) => Promise<void>;
+  /**
+   * CDS Hooks JWT verification when CDS_AUTH=required. By default it is built from the config
+   * (CDS_TRUSTED_ISSUERS) with `replayCache`, itself in memory by default; give a shared replay cache
+   * when several replicas run.
+   */
+  tokenVerifier?: TokenVerifier;
+  replayCache?: ReplayCache;
 }
 
 /** Per-request facts for the single log line written when the response is sent. */
@@ -32,11 +41,18 @@ export interface RequestSummary {
   prefetch?: Record<string, string>;
   fhirFetches?: number;
   errorCode?: string;
+  /** The calling EHR (verified issuer and tenant), or the presented issuer of a refused token. */
+  issuer?: string;
+  tenant?: string;
+  /** Why a JWT was refused (stable reason code; the client only sees a bare 401). */
+  authFailure?: string;
 }
 
 declare module 'fastify' {
   interface FastifyRequest {
     cds: RequestSummary;
+    /** Set by the auth plugin once the CDS Hooks JWT is verified; null when CDS_AUTH=off. */
+    cdsClient: VerifiedClient | null;
   }
   interface FastifyInstance {
     catalog: Catalog;
@@ -54,9 +70,13 @@ const FASTIFY_ERROR_OUTCOMES: Record<string, { status: number; code: CdsError['c
 /** Builds the Fastify server with the service's plugins and routes; server.ts only listens. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { config, catalog } = options;
-  if (config.auth === 'required' && !options.authenticate) {
-    throw new TypeError('[auth] CDS_AUTH=required but no JWT verifier is configured');
-  }
+  const now = options.now ?? Date.now;
+  // Built (and the issuer file checked) before anything listens: a bad trust setup stops start-up.
+  const tokenVerifier =
+    config.auth === 'required'
+      ? (options.tokenVerifier ??
+        tokenVerifierFromConfig(config, { now, ...(options.replayCache ? { replayCache: options.replayCache } : {}) }))
+      : undefined;
   const logger: FastifyServerOptions['logger'] = options.logStream
     ? { ...loggerOptions(config.logLevel), stream: options.logStream }
     : loggerOptions(config.logLevel);
@@ -75,6 +95,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorate('catalog', catalog);
   app.decorate('config', config);
   app.decorateRequest('cds', null as unknown as RequestSummary);
+  app.decorateRequest('cdsClient', null);
   app.addHook('onRequest', async (request) => {
     request.cds = {};
   });
@@ -90,6 +111,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     allowedHeaders: ['Authorization', 'Content-Type'],
     maxAge: 600,
   });
+  // After CORS (a refused call still carries CORS headers, so a browser client can see the 401).
+  if (tokenVerifier) await app.register(authPlugin, { verifier: tokenVerifier, publicBaseUrl: config.publicBaseUrl });
 
   // One structured line per request: ids, counts and rule ids only — never bodies, names or tokens.
   app.addHook('onResponse', async (request, reply) => {
@@ -145,7 +168,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     deps: {
       catalog,
       fhirClient,
-      now: options.now ?? Date.now,
+      now,
       uuid: options.uuid ?? randomUUID,
       fhirTimeoutMs: config.fhirTimeoutMs,
       maxMedicationReads: 50,

@@ -11,10 +11,11 @@ export type CdsErrorCode =
   | 'CDS_BODY_TOO_LARGE'
   | 'CDS_UNSUPPORTED_MEDIA_TYPE'
   | 'CDS_UNAUTHORIZED'
+  | 'CDS_UNAVAILABLE'
   | 'CDS_NOT_FOUND';
 
 /** FHIR OperationOutcome issue types (http://hl7.org/fhir/issue-type) used by this service. */
-export type IssueType = 'invalid' | 'structure' | 'required' | 'not-found' | 'not-supported' | 'too-costly' | 'exception' | 'security' | 'timeout' | 'incomplete';
+export type IssueType = 'invalid' | 'structure' | 'required' | 'not-found' | 'not-supported' | 'too-costly' | 'exception' | 'security' | 'timeout' | 'incomplete' | 'transient';
 
 export class CdsError extends Error {
   readonly code: CdsErrorCode;
@@ -67,6 +68,23 @@ export class PrefetchUnavailableError extends CdsError {
       expression: missingKeys.map((key) => `prefetch.${key}`),
     });
     this.missingKeys = missingKeys;
+  }
+}
+
+/**
+ * 401 for any bad or missing CDS Hooks JWT. The message is the same for every cause (CDS Hooks
+ * best practice: no detail to the client); the cause is `reason`, which only the log sees.
+ */
+export class UnauthorizedError extends CdsError {
+  constructor(readonly reason: string) {
+    super('CDS_UNAUTHORIZED', 401, 'security', 'Authentication required');
+  }
+}
+
+/** 503: a dependency of the security checks (e.g. a shared replay cache) is down; not the client's fault. */
+export class ServiceUnavailableError extends CdsError {
+  constructor(message: string) {
+    super('CDS_UNAVAILABLE', 503, 'transient', message);
   }
 }
 

@@ -27,6 +27,12 @@ export const EnvSchema = Type.Object({
   CDS_FHIR_MAX_RESOURCES: Type.Integer({ minimum: 1, maximum: 1000000, default: 10000 }),
   /** Where hooks/, fhir-mappings/ and rules/ live; the project root by default. */
   CDS_KNOWLEDGE_DIR: Type.Optional(Type.String({ minLength: 1 })),
+  /** JWT checks (docs/security.md): clock skew tolerated on exp/nbf/iat, and the oldest iat accepted. */
+  CDS_JWT_CLOCK_SKEW_SECONDS: Type.Integer({ minimum: 0, maximum: 300, default: 60 }),
+  CDS_JWT_MAX_AGE_SECONDS: Type.Integer({ minimum: 10, maximum: 3600, default: 300 }),
+  /** JWKS fetches (allow-listed jwks_uri only): whole-request deadline, and the pause between fetches of one set. */
+  CDS_JWKS_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 30000, default: 2000 }),
+  CDS_JWKS_COOLDOWN_MS: Type.Integer({ minimum: 0, maximum: 3600000, default: 30000 }),
 });
 export type Env = Static<typeof EnvSchema>;
 
@@ -47,9 +53,17 @@ export interface Config {
   logLevel: string;
   dbUrl: string;
   trustedIssuersFile: string | undefined;
+  jwtClockSkewSeconds: number;
+  jwtMaxAgeSeconds: number;
+  jwksTimeoutMs: number;
+  jwksCooldownMs: number;
 }
 
-const INTEGER_KEYS = new Set(['PORT', 'CDS_FHIR_TIMEOUT_MS', 'CDS_BODY_LIMIT_BYTES', 'CDS_FHIR_MAX_PAGES', 'CDS_FHIR_MAX_RESPONSE_BYTES', 'CDS_FHIR_MAX_RESOURCES']);
+const INTEGER_KEYS = new Set(
+  Object.entries(EnvSchema.properties)
+    .filter(([, schema]) => (schema as { type?: unknown }).type === 'integer')
+    .map(([key]) => key),
+);
 
 /** Reads and checks the environment; a bad value stops start-up with a message naming the variable. */
 export function loadConfig(source: NodeJS.ProcessEnv | Record<string, string | undefined> = process.env): Config {
@@ -95,5 +109,9 @@ export function loadConfig(source: NodeJS.ProcessEnv | Record<string, string | u
     logLevel: env.LOG_LEVEL,
     dbUrl: env.CDS_DB_URL,
     trustedIssuersFile: env.CDS_TRUSTED_ISSUERS,
+    jwtClockSkewSeconds: env.CDS_JWT_CLOCK_SKEW_SECONDS,
+    jwtMaxAgeSeconds: env.CDS_JWT_MAX_AGE_SECONDS,
+    jwksTimeoutMs: env.CDS_JWKS_TIMEOUT_MS,
+    jwksCooldownMs: env.CDS_JWKS_COOLDOWN_MS,
   };
 }

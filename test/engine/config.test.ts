@@ -24,4 +24,8 @@ describe('configuration', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', CDS_AUTH: 'off', CDS_TRUSTED_ISSUERS: '/etc/issuers.json' })).toThrow('forbids CDS_AUTH=off');
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow('requires CDS_TRUSTED_ISSUERS');
   });
+
+  test('JWT settings: defaults', () => {
+    expect(loadConfig({})).toMatchObject({ jwtClockSkewSeconds: 60, jwtMaxAgeSeconds: 300, jwksTimeoutMs: 2000, jwksCooldownMs: 30000 });
+  });
 });
