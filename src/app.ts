@@ -10,6 +10,8 @@ import { FhirClient } from './fhir/fhir-client';
 import type { Catalog } from './knowledge/types';
 import { loggerOptions } from './logging';
 import authPlugin from './plugins/auth';
+import rateLimitPlugin from './plugins/rate-limit';
+import securityHeadersPlugin from './plugins/security-headers';
 import { discoveryRoutes } from './routes/discovery';
 import { healthRoutes } from './routes/health';
 import { serviceRoutes } from './routes/services';
@@ -105,6 +107,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // FHIR JSON is JSON: accept it with the same (secure) parser.
   app.addContentTypeParser('application/fhir+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
 
+  await app.register(securityHeadersPlugin);
   await app.register(cors, {
     origin: config.corsOrigins === '*' ? '*' : config.corsOrigins,
     methods: ['GET', 'POST', 'OPTIONS'],
@@ -113,6 +116,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   // After CORS (a refused call still carries CORS headers, so a browser client can see the 401).
   if (tokenVerifier) await app.register(authPlugin, { verifier: tokenVerifier, publicBaseUrl: config.publicBaseUrl });
+  // After auth, so a verified client is counted as itself; before the routes it applies to.
+  await app.register(rateLimitPlugin, { max: config.rateLimitMax, windowMs: config.rateLimitWindowMs });
 
   // One structured line per request: ids, counts and rule ids only — never bodies, names or tokens.
   app.addHook('onResponse', async (request, reply) => {

@@ -33,6 +33,11 @@ export const EnvSchema = Type.Object({
   /** JWKS fetches (allow-listed jwks_uri only): whole-request deadline, and the pause between fetches of one set. */
   CDS_JWKS_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 30000, default: 2000 }),
   CDS_JWKS_COOLDOWN_MS: Type.Integer({ minimum: 0, maximum: 3600000, default: 30000 }),
+  /** Per-client rate limit (client = verified issuer + tenant, or the IP when CDS_AUTH=off); health endpoints exempt. */
+  CDS_RATE_LIMIT_MAX: Type.Integer({ minimum: 1, maximum: 10000000, default: 1000 }),
+  CDS_RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 1000, maximum: 86400000, default: 60000 }),
+  /** Comma-separated FHIR server origins a hook call may name as fhirServer; unset = any (see docs/security.md). */
+  CDS_FHIR_SERVER_ALLOWLIST: Type.Optional(Type.String({ minLength: 1 })),
 });
 export type Env = Static<typeof EnvSchema>;
 
@@ -57,6 +62,10 @@ export interface Config {
   jwtMaxAgeSeconds: number;
   jwksTimeoutMs: number;
   jwksCooldownMs: number;
+  rateLimitMax: number;
+  rateLimitWindowMs: number;
+  /** Allowed fhirServer origins (normalized), or undefined when any fhirServer is accepted. */
+  fhirServerAllowlist: string[] | undefined;
 }
 
 const INTEGER_KEYS = new Set(
@@ -64,6 +73,26 @@ const INTEGER_KEYS = new Set(
     .filter(([, schema]) => (schema as { type?: unknown }).type === 'integer')
     .map(([key]) => key),
 );
+
+/** "https://a.org, http://127.0.0.1:8081" → normalized origins; anything that is not a bare http(s) origin stops start-up. */
+function parseOriginList(name: string, value: string): string[] {
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean)
+    .map((item) => {
+      let url: URL;
+      try {
+        url = new URL(item);
+      } catch {
+        throw new TypeError(`[config] ${name}: '${item}' is not a URL`);
+      }
+      if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.pathname.replace(/\/+$/, '') !== '' || url.search || url.username) {
+        throw new TypeError(`[config] ${name}: '${item}' must be an origin such as https://fhir.example.org`);
+      }
+      return url.origin;
+    });
+}
 
 /** Reads and checks the environment; a bad value stops start-up with a message naming the variable. */
 export function loadConfig(source: NodeJS.ProcessEnv | Record<string, string | undefined> = process.env): Config {
@@ -113,5 +142,8 @@ export function loadConfig(source: NodeJS.ProcessEnv | Record<string, string | u
     jwtMaxAgeSeconds: env.CDS_JWT_MAX_AGE_SECONDS,
     jwksTimeoutMs: env.CDS_JWKS_TIMEOUT_MS,
     jwksCooldownMs: env.CDS_JWKS_COOLDOWN_MS,
+    rateLimitMax: env.CDS_RATE_LIMIT_MAX,
+    rateLimitWindowMs: env.CDS_RATE_LIMIT_WINDOW_MS,
+    fhirServerAllowlist: env.CDS_FHIR_SERVER_ALLOWLIST ? parseOriginList('CDS_FHIR_SERVER_ALLOWLIST', env.CDS_FHIR_SERVER_ALLOWLIST) : undefined,
   };
 }

@@ -1,7 +1,15 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { ServiceNotFoundError } from '../errors';
+import { FhirServerNotAllowedError, ServiceNotFoundError } from '../errors';
 import { runHook, type HookDeps } from '../engine/run-hook';
 import { validateHookRequest } from '../engine/validate-request';
+
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return 'null';
+  }
+}
 
 /** POST /cds-services/{id}: validate, run the hook, answer `{cards}`. Errors go to the app's handler. */
 export const serviceRoutes: FastifyPluginAsync<{ deps: HookDeps }> = async (app, { deps }) => {
@@ -12,6 +20,11 @@ export const serviceRoutes: FastifyPluginAsync<{ deps: HookDeps }> = async (app,
     const hookRequest = validateHookRequest(service, request.body);
     request.cds.hook = hookRequest.hook;
     request.cds.hookInstance = hookRequest.hookInstance;
+    // SSRF guard: with CDS_FHIR_SERVER_ALLOWLIST set, the service (and the access token) only go to listed servers.
+    const allowlist = app.config.fhirServerAllowlist;
+    if (allowlist && hookRequest.fhirServer !== undefined && !allowlist.includes(originOf(hookRequest.fhirServer))) {
+      throw new FhirServerNotAllowedError();
+    }
     const outcome = await runHook(service, hookRequest, deps);
     request.cds.cardCount = outcome.cards.length;
     request.cds.ruleIds = outcome.ruleIds;
