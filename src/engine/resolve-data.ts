@@ -47,6 +47,8 @@ const REASON_TEXT: Record<string, string> = {
   'too-many-pages': 'the result had too many pages',
   'foreign-next-link': 'a paging link pointed outside the FHIR server',
   'operation-outcome': 'the FHIR server reported an error',
+  'not-found': 'the FHIR server does not support this query',
+  cancelled: 'it was abandoned because required data could not be obtained',
   'no-fhir-server': 'it was not prefetched and no FHIR server was given',
   'unresolved-token': 'its query needs context the request did not carry',
 };
@@ -170,10 +172,23 @@ export async function resolveData(
   options: { maxMedicationReads: number; extraMedications?: Map<string, AnyResource> },
 ): Promise<ResolvedData> {
   const access = fhirAccessOf(request);
-  const outcomes = await Promise.all(service.prefetch.map((t) => resolveKey(t, request, client, access, signal)));
+  // Once a required key is lost the answer is a 412 whatever else arrives: abandon the other
+  // queries at once (their sockets close) instead of waiting for them up to the deadline.
+  const abandon = new AbortController();
+  const keySignal = AbortSignal.any([signal, abandon.signal]);
+  const outcomes = await Promise.all(
+    service.prefetch.map(async (template) => {
+      const outcome = await resolveKey(template, request, client, access, keySignal);
+      if (outcome.source === 'unavailable' && template.required) abandon.abort(new Error('required prefetch unavailable'));
+      return outcome;
+    }),
+  );
   const patientId = request.context.patientId;
 
-  const missingRequired = outcomes.filter((o) => o.source === 'unavailable' && o.template.required);
+  const unavailableRequired = outcomes.filter((o) => o.source === 'unavailable' && o.template.required);
+  // Name the keys that failed, not the ones abandoned because of them.
+  const failedRequired = unavailableRequired.filter((o) => o.failure !== 'cancelled');
+  const missingRequired = failedRequired.length > 0 ? failedRequired : unavailableRequired;
   if (missingRequired.length > 0) {
     const reasons = [...new Set(missingRequired.map((o) => REASON_TEXT[o.failure ?? 'network'] ?? o.failure))];
     throw new PrefetchUnavailableError(

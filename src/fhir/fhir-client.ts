@@ -12,7 +12,8 @@ export type FhirFailure =
   | 'too-large'
   | 'too-many-pages'
   | 'foreign-next-link'
-  | 'operation-outcome';
+  | 'operation-outcome'
+  | 'cancelled';
 
 export class FhirFetchError extends Error {
   constructor(
@@ -22,6 +23,11 @@ export class FhirFetchError extends Error {
     super(status ? `${reason} (HTTP ${status})` : reason);
     this.name = 'FhirFetchError';
   }
+}
+
+/** Why a signal fired: the request's deadline, or the caller abandoning the query (another required one failed). */
+function abortFailure(signal: AbortSignal): FhirFailure {
+  return (signal.reason as { name?: unknown } | undefined)?.name === 'TimeoutError' ? 'timeout' : 'cancelled';
 }
 
 export interface FhirClientOptions {
@@ -53,8 +59,8 @@ export class FhirClient {
     let response: Response;
     try {
       response = await this.fetchImpl(url, { headers, signal, redirect: 'error' });
-    } catch (error) {
-      throw new FhirFetchError(signal.aborted ? 'timeout' : 'network', undefined);
+    } catch {
+      throw new FhirFetchError(signal.aborted ? abortFailure(signal) : 'network', undefined);
     }
     if (response.status === 401 || response.status === 403) {
       await response.body?.cancel().catch(() => undefined);
@@ -104,7 +110,7 @@ export class FhirClient {
       }
     } catch (error) {
       if (error instanceof FhirFetchError) throw error;
-      throw new FhirFetchError(signal.aborted ? 'timeout' : 'network', response.status);
+      throw new FhirFetchError(signal.aborted ? abortFailure(signal) : 'network', response.status);
     }
     return Buffer.concat(chunks).toString('utf8');
   }
