@@ -10,6 +10,7 @@ import { FhirClient } from './fhir/fhir-client';
 import type { Catalog } from './knowledge/types';
 import { loggerOptions } from './logging';
 import authPlugin from './plugins/auth';
+import jsonBodyPlugin from './plugins/json-body';
 import rateLimitPlugin from './plugins/rate-limit';
 import securityHeadersPlugin from './plugins/security-headers';
 import { discoveryRoutes } from './routes/discovery';
@@ -102,10 +103,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     request.cds = {};
   });
 
-  // CDS Hooks bodies are JSON; text/plain is refused with 415 instead of reaching validation.
-  app.removeContentTypeParser('text/plain');
-  // FHIR JSON is JSON: accept it with the same (secure) parser.
-  app.addContentTypeParser('application/fhir+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+  // CDS Hooks bodies are JSON or FHIR JSON (secure parser, depth limit); text/plain is refused with 415.
+  await app.register(jsonBodyPlugin);
 
   await app.register(securityHeadersPlugin);
   await app.register(cors, {
@@ -151,8 +150,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       const message = err.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH' ? 'Invalid Content-Length' : 'The request could not be processed';
       return reply.code(err.statusCode).type('application/fhir+json').send(operationOutcome('CDS_REQUEST_INVALID', 'invalid', message));
     }
-    // A bug: log it (no request data) and answer with nothing that could leak internals.
-    request.log.error({ err: { type: (error as Error).name, message: err.message, stack: (error as Error).stack }, hookInstance: request.cds.hookInstance }, 'unhandled error');
+    // A bug: log its class and stack frames — not its message, which can quote request data (a JSON
+    // parse error quotes the text) — and answer with nothing that could leak internals.
+    const frames = ((error as Error).stack ?? '').split('\n').filter((line) => /^\s+at /.test(line)).slice(0, 20).join('\n');
+    request.log.error({ bug: { name: (error as Error).name, code: err.code, frames }, hookInstance: request.cds.hookInstance }, 'unhandled error');
     return reply.code(500).type('application/fhir+json').send(operationOutcome('CDS_REQUEST_INVALID', 'exception', 'Internal server error'));
   });
 

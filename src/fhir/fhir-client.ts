@@ -1,4 +1,5 @@
 import type { AnyResource } from '../engine/resource-index';
+import { exceedsJsonDepth } from '../security/json-depth';
 
 /** Why a FHIR call gave no usable data. Stable codes for logs and metrics, never shown with PHI. */
 export type FhirFailure =
@@ -13,6 +14,7 @@ export type FhirFailure =
   | 'too-many-pages'
   | 'foreign-next-link'
   | 'operation-outcome'
+  | 'too-deep'
   | 'cancelled';
 
 export class FhirFetchError extends Error {
@@ -81,6 +83,7 @@ export class FhirClient {
     } catch {
       throw new FhirFetchError('invalid-json', response.status);
     }
+    if (exceedsJsonDepth(parsed)) throw new FhirFetchError('too-deep', response.status);
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) || typeof (parsed as AnyResource).resourceType !== 'string') {
       throw new FhirFetchError('not-fhir', response.status);
     }

@@ -49,6 +49,7 @@ const FAILURES: [name: string, behaviour: Behaviour, reason: string][] = [
   ['returns JSON that is not FHIR', (_p, respond) => respond(200, '{"hello":"world"}'), 'the FHIR server returned something that is not FHIR'],
   ['returns a JSON array', (_p, respond) => respond(200, '[1,2,3]'), 'the FHIR server returned something that is not FHIR'],
   ['returns a resource where a Bundle was asked for', (_p, respond) => respond(200, JSON.stringify({ resourceType: 'Patient', id: PATIENT })), 'the FHIR server returned something that is not FHIR'],
+  ['returns JSON nested thousands of levels deep', (_p, respond) => respond(200, `{"resourceType":"Bundle","entry":${'['.repeat(5000)}${']'.repeat(5000)}}`), 'the result was nested too deeply to be FHIR'],
   ['returns an OperationOutcome with 200', (_p, respond) => respond(200, JSON.stringify({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'exception' }] })), 'the FHIR server reported an error'],
   ['returns an endless chain of next links', (path, respond) => respond(200, bundle([], `${path.split('?')[0]}?page=${Math.random()}`)), 'the result had too many pages'],
   ['links its next page to another host', (_p, respond) => respond(200, bundle([], 'http://evil.example/Condition?page=2')), 'a paging link pointed outside the FHIR server'],
