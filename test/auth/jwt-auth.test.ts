@@ -354,7 +354,7 @@ describe('JWK Set caching, rotation and refresh limits', () => {
         CDS_TRUSTED_ISSUERS: writeIssuerFile([{ iss: ISS_REMOTE, jwks_uri: flaky.url }]),
         PUBLIC_BASE_URL: BASE,
         CDS_JWKS_COOLDOWN_MS: '0',
-        CDS_JWKS_TIMEOUT_MS: '200',
+        CDS_JWKS_TIMEOUT_MS: '500',
       },
     });
     try {

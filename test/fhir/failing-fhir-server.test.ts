@@ -29,7 +29,7 @@ const GZIP_BOMB = gzipSync(`{"resourceType":"Bundle","x":"${'0'.repeat(4_000_000
 
 /** Each failure: how the server misbehaves, and the reason text the service gives for it. */
 const FAILURES: [name: string, behaviour: Behaviour, reason: string][] = [
-  ['answers only after the deadline', (_p, respond) => void setTimeout(() => respond(200, bundle([])), 1500).unref(), 'the FHIR server did not answer in time'],
+  ['answers only after the deadline', (_p, respond) => void setTimeout(() => respond(200, bundle([])), 3000).unref(), 'the FHIR server did not answer in time'],
   ['accepts the request and never answers', () => undefined, 'the FHIR server did not answer in time'],
   [
     'sends headers, then trickles the body past the deadline',
@@ -94,7 +94,7 @@ let t: TestApp;
 beforeAll(async () => {
   other = await startFhirServer(chart);
   t = await buildTestApp({
-    env: { CDS_FHIR_TIMEOUT_MS: '300', CDS_FHIR_MAX_PAGES: '5', CDS_FHIR_MAX_RESPONSE_BYTES: String(MAX_RESPONSE_BYTES), CDS_FHIR_MAX_RESOURCES: '500', LOG_LEVEL: 'trace' },
+    env: { CDS_FHIR_TIMEOUT_MS: '500', CDS_FHIR_MAX_PAGES: '5', CDS_FHIR_MAX_RESPONSE_BYTES: String(MAX_RESPONSE_BYTES), CDS_FHIR_MAX_RESOURCES: '500', LOG_LEVEL: 'trace' },
   });
 });
 afterAll(async () => {
