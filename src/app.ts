@@ -1,16 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
-import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import { adminTokenMatches } from './auth/admin-token';
+import { tokenVerifierFromConfig } from './auth/from-config';
+import type { ReplayCache } from './auth/replay-cache';
+import type { TokenVerifier, VerifiedClient } from './auth/verify-token';
 import type { Config } from './config/env';
 import { CdsError, operationOutcome, StoreUnavailableError } from './errors';
 import { FhirClient } from './fhir/fhir-client';
 import type { Catalog } from './knowledge/types';
 import { loggerOptions } from './logging';
 import { createMetrics } from './metrics/metrics';
+import authPlugin from './plugins/auth';
+import jsonBodyPlugin from './plugins/json-body';
 import metricsPlugin from './plugins/metrics';
+import rateLimitPlugin from './plugins/rate-limit';
+import securityHeadersPlugin from './plugins/security-headers';
 import storePlugin from './plugins/store';
 import { discoveryRoutes } from './routes/discovery';
-import { feedbackRoutes } from './routes/feedback';
+import { FEEDBACK_SUMMARY_ROUTE, feedbackRoutes } from './routes/feedback';
 import { healthRoutes } from './routes/health';
 import { serviceRoutes } from './routes/services';
 import type { Store } from './store/store';
@@ -23,12 +31,17 @@ export interface AppOptions {
   uuid?: () => string;
   fetch?: typeof fetch;
   logStream?: NodeJS.WritableStream;
-  /** CDS Hooks JWT verification (preHandler) for discovery, hook and feedback calls. */
-  authenticate?: (request: import('fastify').FastifyRequest) => Promise<void>;
   /** An open feedback/audit store to use instead of CDS_DB_URL (tests); the app does not close it. */
   store?: Store;
   /** First audit-write retry delay in ms (tests shorten it). */
   auditRetryBaseMs?: number;
+  /**
+   * CDS Hooks JWT verification when CDS_AUTH=required. By default it is built from the config
+   * (CDS_TRUSTED_ISSUERS) with the store's replay cache, so a jti replayed to another replica is
+   * refused; tests may inject either.
+   */
+  tokenVerifier?: TokenVerifier;
+  replayCache?: ReplayCache;
 }
 
 /** Per-request facts for the single log line written when the response is sent. */
@@ -42,11 +55,18 @@ export interface RequestSummary {
   fhirFetches?: number;
   feedbackItems?: number;
   errorCode?: string;
+  /** The calling EHR (verified issuer and tenant), or the presented issuer of a refused token. */
+  issuer?: string;
+  tenant?: string;
+  /** Why a JWT was refused (stable reason code; the client only sees a bare 401). */
+  authFailure?: string;
 }
 
 declare module 'fastify' {
   interface FastifyRequest {
     cds: RequestSummary;
+    /** Set by the auth plugin once the CDS Hooks JWT is verified; null when CDS_AUTH=off. */
+    cdsClient: VerifiedClient | null;
   }
   interface FastifyInstance {
     catalog: Catalog;
@@ -64,9 +84,18 @@ const FASTIFY_ERROR_OUTCOMES: Record<string, { status: number; code: CdsError['c
 /** Builds the Fastify server with the service's plugins and routes; server.ts only listens. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { config, catalog } = options;
-  if (config.auth === 'required' && !options.authenticate) {
-    throw new TypeError('[auth] CDS_AUTH=required but no JWT verifier is configured');
-  }
+  const now = options.now ?? Date.now;
+  // Built (and the issuer file checked) before anything listens: a bad trust setup stops start-up.
+  // The shared (store-backed) replay cache exists once the store plugin is registered below; the
+  // verifier is built now so a bad issuer file stops start-up before anything else happens.
+  let storeReplayCache: ReplayCache | undefined;
+  const replayCache: ReplayCache = options.replayCache ?? {
+    seen: (jti, issuer, expiresAt) => {
+      if (!storeReplayCache) throw new Error('replay cache not ready');
+      return storeReplayCache.seen(jti, issuer, expiresAt);
+    },
+  };
+  const tokenVerifier = config.auth === 'required' ? (options.tokenVerifier ?? tokenVerifierFromConfig(config, { now, replayCache })) : undefined;
   const logger: FastifyServerOptions['logger'] = options.logStream
     ? { ...loggerOptions(config.logLevel), stream: options.logStream }
     : loggerOptions(config.logLevel);
@@ -85,24 +114,47 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorate('catalog', catalog);
   app.decorate('config', config);
   app.decorateRequest('cds', null as unknown as RequestSummary);
+  app.decorateRequest('cdsClient', null);
   app.addHook('onRequest', async (request) => {
     request.cds = {};
   });
 
-  // CDS Hooks bodies are JSON; text/plain is refused with 415 instead of reaching validation.
-  app.removeContentTypeParser('text/plain');
-  // FHIR JSON is JSON: accept it with the same (secure) parser.
-  app.addContentTypeParser('application/fhir+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+  // CDS Hooks bodies are JSON or FHIR JSON (secure parser, depth limit); text/plain is refused with 415.
+  await app.register(jsonBodyPlugin);
 
+  await app.register(securityHeadersPlugin);
   await app.register(cors, {
     origin: config.corsOrigins === '*' ? '*' : config.corsOrigins,
     methods: ['GET', 'POST', 'OPTIONS'],
     allowedHeaders: ['Authorization', 'Content-Type'],
     maxAge: 600,
   });
+  const metrics = createMetrics();
+  await app.register(metricsPlugin, { metrics });
+  await app.register(storePlugin, {
+    config,
+    metrics,
+    now,
+    ...(options.store ? { store: options.store } : {}),
+    ...(options.auditRetryBaseMs !== undefined ? { auditRetryBaseMs: options.auditRetryBaseMs } : {}),
+  });
+  storeReplayCache = app.storeRuntime.replayCache;
+
+  // After CORS (a refused call still carries CORS headers, so a browser client can see the 401).
+  if (tokenVerifier) {
+    // Operators without a CDS Hooks JWT may read the feedback summary with CDS_ADMIN_TOKEN.
+    const adminToken = config.adminToken;
+    const admitsWithoutJwt = adminToken
+      ? (request: FastifyRequest) => request.routeOptions.url === FEEDBACK_SUMMARY_ROUTE && adminTokenMatches(request.headers.authorization, adminToken)
+      : undefined;
+    await app.register(authPlugin, { verifier: tokenVerifier, publicBaseUrl: config.publicBaseUrl, ...(admitsWithoutJwt ? { admitsWithoutJwt } : {}) });
+  }
+  // After auth, so a verified client is counted as itself; before the routes it applies to.
+  await app.register(rateLimitPlugin, { max: config.rateLimitMax, windowMs: config.rateLimitWindowMs });
 
   // One structured line per request: ids, counts and rule ids only — never bodies, names or tokens.
   app.addHook('onResponse', async (request, reply) => {
+    if (request.cds.authFailure) metrics.jwtRejections.inc({ reason: request.cds.authFailure });
     const route = request.routeOptions.url ?? 'unmatched';
     const level = route === '/healthz' || route === '/readyz' || route === '/metrics' ? 'debug' : 'info';
     request.log[level](
@@ -134,8 +186,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       const message = err.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH' ? 'Invalid Content-Length' : 'The request could not be processed';
       return reply.code(err.statusCode).type('application/fhir+json').send(operationOutcome('CDS_REQUEST_INVALID', 'invalid', message));
     }
-    // A bug: log it (no request data) and answer with nothing that could leak internals.
-    request.log.error({ err: { type: (error as Error).name, message: err.message, stack: (error as Error).stack }, hookInstance: request.cds.hookInstance }, 'unhandled error');
+    // A bug: log its class and stack frames — not its message, which can quote request data (a JSON
+    // parse error quotes the text) — and answer with nothing that could leak internals.
+    const frames = ((error as Error).stack ?? '').split('\n').filter((line) => /^\s+at /.test(line)).slice(0, 20).join('\n');
+    request.log.error({ bug: { name: (error as Error).name, code: err.code, frames }, hookInstance: request.cds.hookInstance }, 'unhandled error');
     return reply.code(500).type('application/fhir+json').send(operationOutcome('CDS_REQUEST_INVALID', 'exception', 'Internal server error'));
   });
 
@@ -144,16 +198,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return reply.code(404).type('application/fhir+json').send(operationOutcome('CDS_NOT_FOUND', 'not-found', `No route for ${request.method} ${request.url.split('?')[0]}`));
   });
 
-  const now = options.now ?? Date.now;
-  const metrics = createMetrics();
-  await app.register(metricsPlugin, { metrics });
-  await app.register(storePlugin, {
-    config,
-    metrics,
-    now,
-    ...(options.store ? { store: options.store } : {}),
-    ...(options.auditRetryBaseMs !== undefined ? { auditRetryBaseMs: options.auditRetryBaseMs } : {}),
-  });
+
   const fhirClient = new FhirClient({
     ...(options.fetch ? { fetch: options.fetch } : {}),
     maxPages: config.fhirMaxPages,
@@ -191,9 +236,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       const state = runtime.auditQueue.state();
       if (state.depth > 0 && !state.failing) await runtime.auditQueue.drain();
     },
-    adminToken: config.adminToken,
-    authMode: config.auth,
-    authenticate: options.authenticate,
     log: app.log,
   });
   return app;

@@ -11,11 +11,14 @@ export type CdsErrorCode =
   | 'CDS_BODY_TOO_LARGE'
   | 'CDS_UNSUPPORTED_MEDIA_TYPE'
   | 'CDS_UNAUTHORIZED'
+  | 'CDS_RATE_LIMITED'
+  | 'CDS_UNAVAILABLE'
+  | 'CDS_FHIR_SERVER_NOT_ALLOWED'
   | 'CDS_NOT_FOUND'
   | 'CDS_STORE_UNAVAILABLE';
 
 /** FHIR OperationOutcome issue types (http://hl7.org/fhir/issue-type) used by this service. */
-export type IssueType = 'invalid' | 'structure' | 'required' | 'not-found' | 'not-supported' | 'too-costly' | 'exception' | 'security' | 'timeout' | 'incomplete' | 'transient';
+export type IssueType = 'invalid' | 'structure' | 'required' | 'not-found' | 'not-supported' | 'too-costly' | 'exception' | 'security' | 'timeout' | 'incomplete' | 'throttled' | 'transient' | 'forbidden';
 
 export class CdsError extends Error {
   readonly code: CdsErrorCode;
@@ -84,10 +87,34 @@ export class StoreUnavailableError extends CdsError {
   }
 }
 
-/** 401 with no detail (CDS Hooks best practice: do not tell a caller why its credentials failed). */
+/**
+ * 401 for any bad or missing CDS Hooks JWT. The message is the same for every cause (CDS Hooks
+ * best practice: no detail to the client); the cause is `reason`, which only the log sees.
+ */
 export class UnauthorizedError extends CdsError {
+  constructor(readonly reason: string) {
+    super('CDS_UNAUTHORIZED', 401, 'security', 'Authentication required');
+  }
+}
+
+/** 429 from the per-client rate limit. */
+export class RateLimitedError extends CdsError {
+  constructor(retryAfterSeconds: number) {
+    super('CDS_RATE_LIMITED', 429, 'throttled', `Too many requests; retry after ${retryAfterSeconds} s`);
+  }
+}
+
+/** 503: a dependency of the security checks (e.g. a shared replay cache) is down; not the client's fault. */
+export class ServiceUnavailableError extends CdsError {
+  constructor(message: string) {
+    super('CDS_UNAVAILABLE', 503, 'transient', message);
+  }
+}
+
+/** 400: the request names a fhirServer outside CDS_FHIR_SERVER_ALLOWLIST (SSRF and token-leak guard). */
+export class FhirServerNotAllowedError extends CdsError {
   constructor() {
-    super('CDS_UNAUTHORIZED', 401, 'security', 'Unauthorized');
+    super('CDS_FHIR_SERVER_NOT_ALLOWED', 400, 'forbidden', 'fhirServer is not an allowed FHIR server for this service', { expression: ['fhirServer'] });
   }
 }
 

@@ -10,6 +10,10 @@ async function main(): Promise<void> {
   const catalog = loadCatalog({ root: config.knowledgeDir ?? resolve(__dirname, '..') });
   const app = await buildApp({ config, catalog });
   if (config.auth === 'off') app.log.warn('CDS_AUTH=off: CDS Hooks JWTs are not checked (development only)');
+  else app.log.info({ trustedIssuers: config.trustedIssuersFile }, 'CDS_AUTH=required: every /cds-services call needs a CDS Hooks JWT from a trusted issuer');
+  if (config.production && !config.fhirServerAllowlist) {
+    app.log.warn('CDS_FHIR_SERVER_ALLOWLIST is not set: a trusted client can make the service call any fhirServer (see docs/security.md)');
+  }
   closeWithGrace({ delay: 10_000 }, async ({ err }) => {
     if (err) app.log.error({ err: { message: err.message } }, 'shutting down after an error');
     await app.close();

@@ -15,6 +15,10 @@ export interface StoreReplayCacheOptions {
  * jti replay cache shared by every replica through the store: the claim is one atomic
  * INSERT … ON CONFLICT statement, so a token replayed to another replica is caught.
  *
+ * Deliberate exception to the ReplayCache "throw when you cannot answer" rule: during a database
+ * outage this cache decides from local memory instead of failing every call closed, because hook
+ * responses must keep flowing while the store is down (issue #5).
+ *
  * Every jti is also remembered in this replica's memory, which answers same-replica replays without
  * a round trip and decides alone when the database is down or slow. Falling back (rather than
  * rejecting every call) keeps the service answering during a database outage; the cost is that a
@@ -38,7 +42,8 @@ export class StoreReplayCache implements ReplayCache {
 
   async seen(jti: string, issuer: string, expiresAt: number): Promise<boolean> {
     const now = this.now();
-    const expiresAtMs = expiresAt * 1000;
+    // ReplayCache contract: expiresAt is epoch milliseconds.
+    const expiresAtMs = expiresAt;
     const key = `${issuer}\u0000${jti}`;
     const known = this.local.get(key);
     if (known !== undefined && known > now) return true;

@@ -37,6 +37,17 @@ export const EnvSchema = Type.Object({
   CDS_AUDIT_QUEUE_MAX: Type.Integer({ minimum: 1, maximum: 1000000, default: 10000 }),
   /** Feedback userComment: "drop" keeps only that a comment was given (free text may hold PHI); "store" keeps the text. */
   CDS_FEEDBACK_COMMENTS: Type.Union([Type.Literal('drop'), Type.Literal('store')], { default: 'drop' }),
+  /** JWT checks (docs/security.md): clock skew tolerated on exp/nbf/iat, and the oldest iat accepted. */
+  CDS_JWT_CLOCK_SKEW_SECONDS: Type.Integer({ minimum: 0, maximum: 300, default: 60 }),
+  CDS_JWT_MAX_AGE_SECONDS: Type.Integer({ minimum: 10, maximum: 3600, default: 300 }),
+  /** JWKS fetches (allow-listed jwks_uri only): whole-request deadline, and the pause between fetches of one set. */
+  CDS_JWKS_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 30000, default: 2000 }),
+  CDS_JWKS_COOLDOWN_MS: Type.Integer({ minimum: 0, maximum: 3600000, default: 30000 }),
+  /** Per-client rate limit (client = verified issuer + tenant, or the IP when CDS_AUTH=off); health endpoints exempt. */
+  CDS_RATE_LIMIT_MAX: Type.Integer({ minimum: 1, maximum: 10000000, default: 1000 }),
+  CDS_RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 1000, maximum: 86400000, default: 60000 }),
+  /** Comma-separated FHIR server origins a hook call may name as fhirServer; unset = any (see docs/security.md). */
+  CDS_FHIR_SERVER_ALLOWLIST: Type.Optional(Type.String({ minLength: 1 })),
 });
 export type Env = Static<typeof EnvSchema>;
 
@@ -62,18 +73,41 @@ export interface Config {
   adminToken: string | undefined;
   auditQueueMax: number;
   feedbackComments: 'drop' | 'store';
+  jwtClockSkewSeconds: number;
+  jwtMaxAgeSeconds: number;
+  jwksTimeoutMs: number;
+  jwksCooldownMs: number;
+  rateLimitMax: number;
+  rateLimitWindowMs: number;
+  /** Allowed fhirServer origins (normalized), or undefined when any fhirServer is accepted. */
+  fhirServerAllowlist: string[] | undefined;
 }
 
-const INTEGER_KEYS = new Set([
-  'PORT',
-  'CDS_FHIR_TIMEOUT_MS',
-  'CDS_BODY_LIMIT_BYTES',
-  'CDS_FHIR_MAX_PAGES',
-  'CDS_FHIR_MAX_RESPONSE_BYTES',
-  'CDS_FHIR_MAX_RESOURCES',
-  'CDS_RETENTION_DAYS',
-  'CDS_AUDIT_QUEUE_MAX',
-]);
+const INTEGER_KEYS = new Set(
+  Object.entries(EnvSchema.properties)
+    .filter(([, schema]) => (schema as { type?: unknown }).type === 'integer')
+    .map(([key]) => key),
+);
+
+/** "https://a.org, http://127.0.0.1:8081" → normalized origins; anything that is not a bare http(s) origin stops start-up. */
+function parseOriginList(name: string, value: string): string[] {
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean)
+    .map((item) => {
+      let url: URL;
+      try {
+        url = new URL(item);
+      } catch {
+        throw new TypeError(`[config] ${name}: '${item}' is not a URL`);
+      }
+      if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.pathname.replace(/\/+$/, '') !== '' || url.search || url.username) {
+        throw new TypeError(`[config] ${name}: '${item}' must be an origin such as https://fhir.example.org`);
+      }
+      return url.origin;
+    });
+}
 
 /** Reads and checks the environment; a bad value stops start-up with a message naming the variable. */
 export function loadConfig(source: NodeJS.ProcessEnv | Record<string, string | undefined> = process.env): Config {
@@ -126,5 +160,12 @@ export function loadConfig(source: NodeJS.ProcessEnv | Record<string, string | u
     adminToken: env.CDS_ADMIN_TOKEN,
     auditQueueMax: env.CDS_AUDIT_QUEUE_MAX,
     feedbackComments: env.CDS_FEEDBACK_COMMENTS,
+    jwtClockSkewSeconds: env.CDS_JWT_CLOCK_SKEW_SECONDS,
+    jwtMaxAgeSeconds: env.CDS_JWT_MAX_AGE_SECONDS,
+    jwksTimeoutMs: env.CDS_JWKS_TIMEOUT_MS,
+    jwksCooldownMs: env.CDS_JWKS_COOLDOWN_MS,
+    rateLimitMax: env.CDS_RATE_LIMIT_MAX,
+    rateLimitWindowMs: env.CDS_RATE_LIMIT_WINDOW_MS,
+    fhirServerAllowlist: env.CDS_FHIR_SERVER_ALLOWLIST ? parseOriginList('CDS_FHIR_SERVER_ALLOWLIST', env.CDS_FHIR_SERVER_ALLOWLIST) : undefined,
   };
 }

@@ -3,6 +3,7 @@ import { bundleResources, FhirFetchError, type FhirClient } from '../fhir/fhir-c
 import { fillTemplate } from '../fhir/prefetch-template';
 import type { CompiledService, PrefetchTemplate } from '../knowledge/types';
 import type { CdsHookRequest } from '../schemas/cds-request';
+import { ShapeBudget, type ShapeVerdict } from '../security/resource-shape';
 import type { AnyResource } from './resource-index';
 
 /** How each prefetch key was satisfied; logged (key names only) and counted in metrics. */
@@ -47,6 +48,9 @@ const REASON_TEXT: Record<string, string> = {
   'too-many-pages': 'the result had too many pages',
   'foreign-next-link': 'a paging link pointed outside the FHIR server',
   'operation-outcome': 'the FHIR server reported an error',
+  'not-found': 'the FHIR server does not support this query',
+  'too-deep': 'the result was nested too deeply to be FHIR',
+  cancelled: 'it was abandoned because required data could not be obtained',
   'no-fhir-server': 'it was not prefetched and no FHIR server was given',
   'unresolved-token': 'its query needs context the request did not carry',
 };
@@ -144,6 +148,7 @@ export async function fetchMedications(
   access: FhirAccess,
   signal: AbortSignal,
   limit: number,
+  budget: ShapeBudget = new ShapeBudget(),
 ): Promise<{ unresolved: number; fetched: number }> {
   if (references.length === 0) return { unresolved: 0, fetched: 0 };
   if (!access.fhirServer) return { unresolved: references.length, fetched: 0 };
@@ -151,7 +156,7 @@ export async function fetchMedications(
   const results = await Promise.allSettled(wanted.map((ref) => client.read(`${access.fhirServer}/${ref}`, access.token, signal)));
   let unresolved = references.length - wanted.length;
   results.forEach((result, i) => {
-    if (result.status === 'fulfilled' && result.value && result.value.resourceType === 'Medication') {
+    if (result.status === 'fulfilled' && result.value && result.value.resourceType === 'Medication' && budget.admit(result.value) === 'ok') {
       medications.set(wanted[i]!, result.value);
     } else unresolved += 1;
   });
@@ -170,10 +175,23 @@ export async function resolveData(
   options: { maxMedicationReads: number; extraMedications?: Map<string, AnyResource> },
 ): Promise<ResolvedData> {
   const access = fhirAccessOf(request);
-  const outcomes = await Promise.all(service.prefetch.map((t) => resolveKey(t, request, client, access, signal)));
+  // Once a required key is lost the answer is a 412 whatever else arrives: abandon the other
+  // queries at once (their sockets close) instead of waiting for them up to the deadline.
+  const abandon = new AbortController();
+  const keySignal = AbortSignal.any([signal, abandon.signal]);
+  const outcomes = await Promise.all(
+    service.prefetch.map(async (template) => {
+      const outcome = await resolveKey(template, request, client, access, keySignal);
+      if (outcome.source === 'unavailable' && template.required) abandon.abort(new Error('required prefetch unavailable'));
+      return outcome;
+    }),
+  );
   const patientId = request.context.patientId;
 
-  const missingRequired = outcomes.filter((o) => o.source === 'unavailable' && o.template.required);
+  const unavailableRequired = outcomes.filter((o) => o.source === 'unavailable' && o.template.required);
+  // Name the keys that failed, not the ones abandoned because of them.
+  const failedRequired = unavailableRequired.filter((o) => o.failure !== 'cancelled');
+  const missingRequired = failedRequired.length > 0 ? failedRequired : unavailableRequired;
   if (missingRequired.length > 0) {
     const reasons = [...new Set(missingRequired.map((o) => REASON_TEXT[o.failure ?? 'network'] ?? o.failure))];
     throw new PrefetchUnavailableError(
@@ -193,6 +211,18 @@ export async function resolveData(
   let otherPatients = 0;
   let fetchCount = 0;
 
+  // Resources with absurd arrays, or beyond the request's allowance, are not read at all: their type
+  // becomes unavailable (facts unknown) rather than letting them stall the process.
+  const budget = new ShapeBudget();
+  const refused = new Map<string, Exclude<ShapeVerdict, 'ok'>>();
+  const admit = (resource: AnyResource): boolean => {
+    const verdict = budget.admit(resource);
+    if (verdict === 'ok') return true;
+    unavailable.add(resource.resourceType);
+    if (refused.get(resource.resourceType) !== 'malformed') refused.set(resource.resourceType, verdict);
+    return false;
+  };
+
   for (const outcome of outcomes) {
     keys[outcome.template.key] = outcome.source;
     if (outcome.source === 'fetched') fetchCount += 1;
@@ -203,6 +233,7 @@ export async function resolveData(
       continue;
     }
     for (const resource of outcome.resources) {
+      if (!admit(resource)) continue;
       if (resource.resourceType === 'Medication') {
         indexMedication(medications, resource);
         continue;
@@ -226,10 +257,17 @@ export async function resolveData(
     }
   }
   if (otherPatients > 0) gaps.push(`${otherPatients} resource(s) for another patient were ignored.`);
+  for (const [type, verdict] of refused) {
+    gaps.push(
+      verdict === 'malformed'
+        ? `${type} data could not be used: a resource had an implausibly long list (over the service's limit).`
+        : `${type} data could not be used: the request carried more data than the service evaluates at once.`,
+    );
+  }
 
   const references = missingMedicationReferences(resources, medications);
   if (references.length > 0) {
-    const { unresolved, fetched } = await fetchMedications(references, medications, client, access, signal, options.maxMedicationReads);
+    const { unresolved, fetched } = await fetchMedications(references, medications, client, access, signal, options.maxMedicationReads, budget);
     fetchCount += fetched;
     if (unresolved > 0) {
       unavailable.add('Medication');

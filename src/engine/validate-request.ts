@@ -9,6 +9,7 @@ import {
   type CdsHookRequest,
 } from '../schemas/cds-request';
 import type { HookName } from '../schemas/hook-definition';
+import { ShapeBudget } from '../security/resource-shape';
 
 const ajv = createAjv();
 // Compiled once at start-up, one per hook (CDS Hooks 2.0 request + the hook library's context table).
@@ -37,6 +38,14 @@ export function validateHookRequest(service: CompiledService, body: unknown): Cd
   }
   const request = body as CdsHookRequest;
   if ((request.hook === 'order-select' || request.hook === 'order-sign') && request.context.draftOrders.entry) {
+    // The orders being signed cannot be skipped like chart data: a draft the engine cannot afford to read is a bad request.
+    const budget = new ShapeBudget();
+    const oversized = request.context.draftOrders.entry.findIndex((e) => budget.admit(e.resource) !== 'ok');
+    if (oversized !== -1) {
+      throw new RequestInvalidError(`context.draftOrders.entry[${oversized}].resource is too large to evaluate (an array over the service's limit)`, [
+        `context.draftOrders.entry[${oversized}].resource`,
+      ]);
+    }
     // selections must point into draftOrders (hook library: "references FHIR resources in the draftOrders Bundle").
     if (request.hook === 'order-select') {
       const ids = new Set(

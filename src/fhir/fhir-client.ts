@@ -1,4 +1,5 @@
 import type { AnyResource } from '../engine/resource-index';
+import { exceedsJsonDepth } from '../security/json-depth';
 
 /** Why a FHIR call gave no usable data. Stable codes for logs and metrics, never shown with PHI. */
 export type FhirFailure =
@@ -12,7 +13,9 @@ export type FhirFailure =
   | 'too-large'
   | 'too-many-pages'
   | 'foreign-next-link'
-  | 'operation-outcome';
+  | 'operation-outcome'
+  | 'too-deep'
+  | 'cancelled';
 
 export class FhirFetchError extends Error {
   constructor(
@@ -22,6 +25,11 @@ export class FhirFetchError extends Error {
     super(status ? `${reason} (HTTP ${status})` : reason);
     this.name = 'FhirFetchError';
   }
+}
+
+/** Why a signal fired: the request's deadline, or the caller abandoning the query (another required one failed). */
+function abortFailure(signal: AbortSignal): FhirFailure {
+  return (signal.reason as { name?: unknown } | undefined)?.name === 'TimeoutError' ? 'timeout' : 'cancelled';
 }
 
 export interface FhirClientOptions {
@@ -74,8 +82,8 @@ export class FhirClient {
     let response: Response;
     try {
       response = await this.fetchImpl(url, { headers, signal, redirect: 'error' });
-    } catch (error) {
-      throw new FhirFetchError(signal.aborted ? 'timeout' : 'network', undefined);
+    } catch {
+      throw new FhirFetchError(signal.aborted ? abortFailure(signal) : 'network', undefined);
     }
     if (response.status === 401 || response.status === 403) {
       await response.body?.cancel().catch(() => undefined);
@@ -96,6 +104,7 @@ export class FhirClient {
     } catch {
       throw new FhirFetchError('invalid-json', response.status);
     }
+    if (exceedsJsonDepth(parsed)) throw new FhirFetchError('too-deep', response.status);
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) || typeof (parsed as AnyResource).resourceType !== 'string') {
       throw new FhirFetchError('not-fhir', response.status);
     }
@@ -125,7 +134,7 @@ export class FhirClient {
       }
     } catch (error) {
       if (error instanceof FhirFetchError) throw error;
-      throw new FhirFetchError(signal.aborted ? 'timeout' : 'network', response.status);
+      throw new FhirFetchError(signal.aborted ? abortFailure(signal) : 'network', response.status);
     }
     return Buffer.concat(chunks).toString('utf8');
   }

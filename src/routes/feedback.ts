@@ -1,6 +1,5 @@
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { adminTokenMatches } from '../auth/admin-token';
-import { RequestInvalidError, ServiceNotFoundError, StoreUnavailableError, UnauthorizedError } from '../errors';
+import type { FastifyPluginAsync } from 'fastify';
+import { RequestInvalidError, ServiceNotFoundError, StoreUnavailableError } from '../errors';
 import { createAjv, summarizeErrors } from '../knowledge/ajv';
 import type { Catalog } from '../knowledge/types';
 import type { Metrics } from '../metrics/metrics';
@@ -22,10 +21,6 @@ export interface FeedbackRouteOptions {
   feedbackComments: 'drop' | 'store';
   /** Writes audit records still queued in this process, so feedback right after a card finds it. */
   flushAudit: () => Promise<void>;
-  /** Summary access: the admin token, else the CDS Hooks JWT check, else open only when auth is off. */
-  adminToken: string | undefined;
-  authMode: 'required' | 'off';
-  authenticate: ((request: FastifyRequest) => Promise<void>) | undefined;
   log: { error(obj: object, msg: string): void };
 }
 
@@ -73,6 +68,8 @@ function instantOf(value: string, field: string): number {
  * POST /cds-services/{id}/feedback (CDS Hooks 2.0 §Feedback) and GET …/feedback/summary. Both sit
  * under /cds-services so the CDS Hooks JWT check covers them like the hook calls.
  */
+export const FEEDBACK_SUMMARY_ROUTE = '/cds-services/:id/feedback/summary';
+
 export const feedbackRoutes: FastifyPluginAsync<FeedbackRouteOptions> = async (app, options) => {
   const { catalog, store, metrics, now } = options;
 
@@ -103,16 +100,9 @@ export const feedbackRoutes: FastifyPluginAsync<FeedbackRouteOptions> = async (a
     return response;
   });
 
+  // With CDS_AUTH=required the auth plugin admits a CDS Hooks JWT or the operator's CDS_ADMIN_TOKEN.
   app.get<{ Params: { id: string }; Querystring: Record<string, string> }>(
-    '/cds-services/:id/feedback/summary',
-    {
-      preHandler: async (request) => {
-        if (options.adminToken && adminTokenMatches(request.headers.authorization, options.adminToken)) return;
-        if (options.authenticate) return options.authenticate(request);
-        if (options.authMode === 'off') return;
-        throw new UnauthorizedError();
-      },
-    },
+    FEEDBACK_SUMMARY_ROUTE,
     async (request) => {
       const service = catalog.services.get(request.params.id);
       if (!service) throw new ServiceNotFoundError(request.params.id.slice(0, 64));

@@ -1,8 +1,16 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { HookCallObserver } from '../audit/hook-call';
-import { ServiceNotFoundError } from '../errors';
+import { FhirServerNotAllowedError, ServiceNotFoundError } from '../errors';
 import { runHook, type HookDeps } from '../engine/run-hook';
 import { validateHookRequest } from '../engine/validate-request';
+
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return 'null';
+  }
+}
 
 /** POST /cds-services/{id}: validate, run the hook, answer `{cards}`. Errors go to the app's handler. */
 export const serviceRoutes: FastifyPluginAsync<{ deps: HookDeps; onAnswered?: HookCallObserver }> = async (app, { deps, onAnswered }) => {
@@ -13,6 +21,11 @@ export const serviceRoutes: FastifyPluginAsync<{ deps: HookDeps; onAnswered?: Ho
     const hookRequest = validateHookRequest(service, request.body);
     request.cds.hook = hookRequest.hook;
     request.cds.hookInstance = hookRequest.hookInstance;
+    // SSRF guard: with CDS_FHIR_SERVER_ALLOWLIST set, the service (and the access token) only go to listed servers.
+    const allowlist = app.config.fhirServerAllowlist;
+    if (allowlist && hookRequest.fhirServer !== undefined && !allowlist.includes(originOf(hookRequest.fhirServer))) {
+      throw new FhirServerNotAllowedError();
+    }
     const calledAt = deps.now();
     const outcome = await runHook(service, hookRequest, deps);
     request.cds.cardCount = outcome.cards.length;

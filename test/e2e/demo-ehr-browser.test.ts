@@ -26,7 +26,7 @@ let profile: string;
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium); .ci/run does`);
   mkdirSync(ARTIFACTS, { recursive: true });
-  [env, ehr] = await Promise.all([startSandboxEnv(), startDemoEhrServer()]);
+  [env, ehr] = await Promise.all([startSandboxEnv({ auth: 'off' }), startDemoEhrServer()]);
   profile = mkdtempSync(join(tmpdir(), 'zol-chromium-'));
   context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,

@@ -24,4 +24,23 @@ describe('configuration', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', CDS_AUTH: 'off', CDS_TRUSTED_ISSUERS: '/etc/issuers.json' })).toThrow('forbids CDS_AUTH=off');
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow('requires CDS_TRUSTED_ISSUERS');
   });
+
+  test('security settings: defaults, and the fhirServer allow-list as normalized origins', () => {
+    expect(loadConfig({})).toMatchObject({
+      jwtClockSkewSeconds: 60,
+      jwtMaxAgeSeconds: 300,
+      jwksTimeoutMs: 2000,
+      jwksCooldownMs: 30000,
+      rateLimitMax: 1000,
+      rateLimitWindowMs: 60000,
+      fhirServerAllowlist: undefined,
+    });
+    expect(loadConfig({ CDS_FHIR_SERVER_ALLOWLIST: 'https://FHIR.hospital.org, http://127.0.0.1:8081/' }).fhirServerAllowlist).toEqual([
+      'https://fhir.hospital.org',
+      'http://127.0.0.1:8081',
+    ]);
+    expect(() => loadConfig({ CDS_FHIR_SERVER_ALLOWLIST: 'https://fhir.hospital.org/r4' })).toThrow("CDS_FHIR_SERVER_ALLOWLIST: 'https://fhir.hospital.org/r4' must be an origin");
+    expect(() => loadConfig({ CDS_FHIR_SERVER_ALLOWLIST: 'fhir.hospital.org' })).toThrow('is not a URL');
+    expect(() => loadConfig({ CDS_RATE_LIMIT_MAX: '0' })).toThrow(/CDS_RATE_LIMIT_MAX/);
+  });
 });

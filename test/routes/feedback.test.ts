@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import request from 'supertest';
-import { UnauthorizedError } from '../../src/errors';
+import { TokenRejectedError, type TokenVerifier } from '../../src/auth/verify-token';
 import { openStore } from '../../src/store/open-store';
 import type { Store } from '../../src/store/store';
 import type { Card } from '../../src/schemas/cds-response';
@@ -253,16 +253,20 @@ describe('GET /cds-services/{id}/feedback/summary', () => {
   const ADMIN = 'admin-token-for-tests-0123456789abcdef';
 
   test('with CDS_AUTH=required: the admin token or a valid CDS Hooks JWT; anything else is 401 with no detail', async () => {
-    const authenticate = async (req: { headers: Record<string, unknown> }) => {
-      if (req.headers.authorization !== 'Bearer a-valid-jwt') throw new UnauthorizedError();
-    };
-    await start({ CDS_AUTH: 'required', CDS_TRUSTED_ISSUERS: '/dev/null', CDS_ADMIN_TOKEN: ADMIN }, { authenticate });
+    // A verifier that accepts one token stands in for the JWT checks (tested in test/auth/).
+    const tokenVerifier = {
+      verify: async (authorization: string | undefined) => {
+        if (authorization !== 'Bearer a-valid-jwt') throw new TokenRejectedError('invalid-token');
+        return { issuer: 'https://ehr.example', tenant: undefined, jti: 'j' };
+      },
+    } as unknown as TokenVerifier;
+    await start({ CDS_AUTH: 'required', CDS_TRUSTED_ISSUERS: '/dev/null', CDS_ADMIN_TOKEN: ADMIN }, { tokenVerifier });
     expect((await summary('', ELIGIBILITY, `Bearer ${ADMIN}`)).status).toBe(200);
     expect((await summary('', ELIGIBILITY, 'Bearer a-valid-jwt')).status).toBe(200);
     for (const header of [undefined, `Bearer ${ADMIN}x`, `Bearer ${ADMIN.slice(0, -1)}`, ADMIN, 'Basic abc']) {
       const response = await summary('', ELIGIBILITY, header);
       expect(response.status).toBe(401);
-      expect(response.body.issue[0]).toMatchObject({ code: 'security', diagnostics: 'Unauthorized' });
+      expect(response.body.issue[0]).toMatchObject({ code: 'security', diagnostics: 'Authentication required' });
     }
   });
 

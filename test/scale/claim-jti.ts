@@ -1,5 +1,5 @@
 // A separate process presenting a JWT id to the shared replay cache (used by two-replicas.test.ts):
-//   tsx test/scale/claim-jti.ts <db-url> <issuer> <jti> <exp-seconds>   → prints {"seen": true|false}
+//   tsx test/scale/claim-jti.ts <db-url> <issuer> <jti> <expires-at-ms>   → prints {"seen": true|false}
 import { StoreReplayCache } from '../../src/auth/store-replay-cache';
 import { openStore } from '../../src/store/open-store';
 

@@ -1,5 +1,9 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { exportJWK, generateKeyPair, SignJWT, type KeyLike } from 'jose';
 import { promisify } from 'node:util';
 import { PROJECT_ROOT } from '../support/catalog';
 import { chartOf } from '../support/fixtures';
@@ -21,7 +25,7 @@ interface Replica {
   output: string[];
 }
 
-function startReplica(dbUrl: string): Promise<Replica> {
+function startReplica(dbUrl: string, extraEnv: Record<string, string> = {}): Promise<Replica> {
   const child = spawn(TSX, [join(PROJECT_ROOT, 'src', 'server.ts')], {
     cwd: PROJECT_ROOT,
     env: {
@@ -32,6 +36,7 @@ function startReplica(dbUrl: string): Promise<Replica> {
       CDS_AUDIT_HMAC_KEY: 'replica-test-key-0123456789abcdef0123456789',
       CDS_AUTH: 'off',
       LOG_LEVEL: 'info',
+      ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -119,9 +124,56 @@ describePostgres('two service processes on one PostgreSQL database', () => {
   });
 
   test('a JWT id presented in one process is a replay in another', async () => {
-    const exp = String(Math.floor(Date.now() / 1000) + 300);
+    const exp = String(Date.now() + 300_000); // epoch ms (ReplayCache contract)
     const claim = async () => JSON.parse((await run(TSX, [join(__dirname, 'claim-jti.ts'), schema.url, 'https://ehr.example.org', 'jti-42', exp], { cwd: PROJECT_ROOT })).stdout);
     expect(await claim()).toEqual({ seen: false });
     expect(await claim()).toEqual({ seen: true });
+  });
+});
+
+describePostgres('two authenticating replicas on one PostgreSQL database (HTTP, real JWTs)', () => {
+  const ISSUER = 'https://ehr.replica-test.example';
+  // Behind a load balancer both replicas answer at the same public URL, so tokens carry one audience.
+  const PUBLIC = 'https://cds.replica-test.example';
+  let schema: TestSchema;
+  let dir: string;
+  let key: KeyLike;
+  let a: Replica | undefined;
+  let b: Replica | undefined;
+
+  beforeAll(async () => {
+    schema = testSchema('replicas_auth');
+    dir = mkdtempSync(join(tmpdir(), 'replicas-'));
+    const pair = await generateKeyPair('ES384');
+    key = pair.privateKey;
+    const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'replica-key', alg: 'ES384', use: 'sig' };
+    writeFileSync(join(dir, 'issuers.json'), JSON.stringify([{ iss: ISSUER, jwks: { keys: [jwk] } }]));
+    const env = { CDS_AUTH: 'required', CDS_TRUSTED_ISSUERS: join(dir, 'issuers.json'), PUBLIC_BASE_URL: PUBLIC };
+    [a, b] = await Promise.all([startReplica(schema.url, env), startReplica(schema.url, env)]);
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all([stopReplica(a), stopReplica(b)]);
+    await schema.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const token = (jti: string) =>
+    new SignJWT({})
+      .setProtectedHeader({ alg: 'ES384', typ: 'JWT', kid: 'replica-key' })
+      .setIssuer(ISSUER)
+      .setAudience(`${PUBLIC}/cds-services`)
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .setJti(jti)
+      .sign(key);
+  const discovery = async (base: string, bearer: string) => (await fetch(`${base}/cds-services`, { headers: { authorization: `Bearer ${bearer}` } })).status;
+
+  test('a token accepted by one replica is refused as a replay by the other; a fresh one passes', async () => {
+    const once = await token(randomUUID());
+    expect(await discovery(a!.url, once)).toBe(200);
+    expect(await discovery(b!.url, once)).toBe(401);
+    expect(await discovery(a!.url, once)).toBe(401);
+    expect(await discovery(b!.url, await token(randomUUID()))).toBe(200);
+    expect(b!.output.join('')).toContain('"authFailure":"replayed"');
   });
 });

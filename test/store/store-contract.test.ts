@@ -195,7 +195,7 @@ describe.each(ADAPTERS)('$name store', (adapter) => {
     const now = () => T0;
     const replicaA = new StoreReplayCache(a, { now });
     const replicaB = new StoreReplayCache(b, { now });
-    const exp = T0 / 1000 + 300;
+    const exp = T0 + 300_000; // epoch ms (ReplayCache contract)
     expect(await replicaA.seen('abc', 'https://ehr.example', exp)).toBe(false);
     expect(await replicaB.seen('abc', 'https://ehr.example', exp)).toBe(true);
     expect(await replicaA.seen('abc', 'https://ehr.example', exp)).toBe(true);

@@ -1,4 +1,4 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AnyResource } from '../../src/engine/resource-index';
 import { MiniFhirStore, searchset } from './mini-fhir-store';
@@ -12,13 +12,25 @@ export interface RecordedRequest {
 export interface FhirServerOptions {
   /** Entries per searchset page; next links follow. Unlimited by default. */
   pageSize?: number;
-  /** Override the answer for some requests (status codes, hangs, junk) — failing-server tests. */
-  handle?: (path: string, respond: (status: number, body: string, headers?: Record<string, string>) => void) => boolean;
+  /**
+   * Override the answer for some requests (status codes, hangs, junk) — failing-server tests. Return
+   * true when handled. `raw` gives the socket-level objects for hangs, trickles and dropped connections.
+   */
+  handle?: (
+    path: string,
+    respond: (status: number, body: string, headers?: Record<string, string>) => void,
+    raw: { req: IncomingMessage; res: ServerResponse },
+  ) => boolean;
 }
 
 export interface TestFhirServer {
   url: string;
   requests: RecordedRequest[];
+  /**
+   * Requests whose response is neither finished nor closed: a client that gave up on a hanging
+   * request must have closed its socket (idle keep-alive sockets are not counted).
+   */
+  inFlight(): number;
   close(): Promise<void>;
 }
 
@@ -26,14 +38,17 @@ export interface TestFhirServer {
 export async function startFhirServer(resources: readonly AnyResource[], options: FhirServerOptions = {}): Promise<TestFhirServer> {
   const store = new MiniFhirStore(resources);
   const requests: RecordedRequest[] = [];
+  let pending = 0;
   const server: Server = createServer((req, res) => {
     const path = req.url ?? '/';
     requests.push({ method: req.method ?? 'GET', path, headers: req.headers });
+    pending += 1;
+    res.once('close', () => (pending -= 1));
     const respond = (status: number, body: string, headers: Record<string, string> = {}) => {
       res.writeHead(status, { 'content-type': 'application/fhir+json', ...headers });
       res.end(body);
     };
-    if (options.handle?.(path, respond)) return;
+    if (options.handle?.(path, respond, { req, res })) return;
     const url = new URL(path, 'http://localhost');
     const segments = url.pathname.split('/').filter(Boolean);
     if (segments.length === 2) {
@@ -57,6 +72,7 @@ export async function startFhirServer(resources: readonly AnyResource[], options
   return {
     url: base(),
     requests,
+    inFlight: () => pending,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

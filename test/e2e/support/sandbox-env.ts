@@ -10,8 +10,10 @@ import { recordCards } from '../../support/card-invariants';
 /**
  * The sandbox set-up as real processes on random ports: the demo FHIR server (demo patients moved to
  * today) and the CDS service (src/server.ts, real clock), plus the harness's issuer (JWKS over HTTP).
- * The service gets a CDS_TRUSTED_ISSUERS file naming the harness, so the same test runs with
- * E2E_CDS_AUTH=required once JWT verification is in the service; on this branch CDS_AUTH=off.
+ * The service gets a CDS_TRUSTED_ISSUERS file naming the harness and, by default, checks every
+ * call's JWT (CDS_AUTH=required) as a hospital deployment does. The demo EHR page signs with a
+ * throwaway browser key nobody trusts, so the browser test runs the service with auth off
+ * (`auth: 'off'`), like `npm run sandbox` in development. E2E_CDS_AUTH overrides both.
  */
 export interface SandboxEnv {
   fhir: ChildHandle & { ready: DemoFhirReady };
@@ -21,7 +23,7 @@ export interface SandboxEnv {
   close(): Promise<void>;
 }
 
-export async function startSandboxEnv(): Promise<SandboxEnv> {
+export async function startSandboxEnv(options: { auth?: 'required' | 'off' } = {}): Promise<SandboxEnv> {
   const issuer = await startHarnessIssuer();
   const dir = mkdtempSync(join(tmpdir(), 'zol-e2e-'));
   const issuersFile = join(dir, 'trusted-issuers.json');
@@ -35,7 +37,7 @@ export async function startSandboxEnv(): Promise<SandboxEnv> {
       startCdsServiceProcess({
         port: servicePort,
         env: {
-          CDS_AUTH: process.env.E2E_CDS_AUTH ?? 'off',
+          CDS_AUTH: process.env.E2E_CDS_AUTH ?? options.auth ?? 'required',
           CDS_TRUSTED_ISSUERS: issuersFile,
           // Correctness, not latency, is tested here; the CI machine runs other test workers meanwhile.
           CDS_FHIR_TIMEOUT_MS: '15000',

@@ -1,0 +1,237 @@
+import { gzipSync } from 'node:zlib';
+import type { AnyResource } from '../../src/engine/resource-index';
+import { buildTestApp, cardFor, postHook, ruleIdsOf, type TestApp } from '../support/app';
+import { dateDaysAgo } from '../support/clock';
+import { chartOf, zoledronicDraft } from '../support/fixtures';
+import { startFhirServer, type FhirServerOptions, type TestFhirServer } from '../support/fhir-server';
+import { ELIGIBILITY, ORDER_CHECK, orderRequest, patientViewRequest } from '../support/requests';
+
+/**
+ * The EHR's FHIR server misbehaving, for real, over HTTP: slow, hanging, erroring, lying. The
+ * service must answer before its deadline with 412 (a required key) or with the cards it can still
+ * justify and a note of what it could not fetch (an optional key) — never crash, never hang, and
+ * never build a card on data it did not get.
+ */
+const PATIENT = 'pt-candidate';
+const chart = chartOf('candidate-postmenopausal');
+const ACCESS_TOKEN = 'ehr-access-token-3f9a';
+const MAX_RESPONSE_BYTES = 65536;
+
+type Handle = NonNullable<FhirServerOptions['handle']>;
+type Behaviour = (path: string, ...rest: Parameters<Handle> extends [string, ...infer R] ? R : never) => void;
+
+const bundle = (entries: unknown[], next?: string) =>
+  JSON.stringify({ resourceType: 'Bundle', type: 'searchset', entry: entries.map((resource) => ({ resource })), ...(next ? { link: [{ relation: 'next', url: next }] } : {}) });
+
+let other: TestFhirServer;
+/** ~4 KB on the wire, 4 MB once inflated. */
+const GZIP_BOMB = gzipSync(`{"resourceType":"Bundle","x":"${'0'.repeat(4_000_000)}"}`);
+
+/** Each failure: how the server misbehaves, and the reason text the service gives for it. */
+const FAILURES: [name: string, behaviour: Behaviour, reason: string][] = [
+  ['answers only after the deadline', (_p, respond) => void setTimeout(() => respond(200, bundle([])), 3000).unref(), 'the FHIR server did not answer in time'],
+  ['accepts the request and never answers', () => undefined, 'the FHIR server did not answer in time'],
+  [
+    'sends headers, then trickles the body past the deadline',
+    (_p, _r, { res }) => {
+      res.writeHead(200, { 'content-type': 'application/fhir+json' });
+      res.write('{"resourceType":"Bundle","entry":[');
+    },
+    'the FHIR server did not answer in time',
+  ],
+  ['returns 500', (_p, respond) => respond(500, '{"resourceType":"OperationOutcome"}'), 'the FHIR server returned an error'],
+  ['returns 503 with HTML', (_p, respond) => respond(503, '<html>down</html>', { 'content-type': 'text/html' }), 'the FHIR server returned an error'],
+  ['returns 401 (token refused)', (_p, respond) => respond(401, '{"resourceType":"OperationOutcome"}'), 'the FHIR server refused the access token'],
+  ['returns 403', (_p, respond) => respond(403, ''), 'the FHIR server refused the access token'],
+  ['returns 404 for the search', (_p, respond) => respond(404, '{"resourceType":"OperationOutcome"}'), 'the FHIR server does not support this query'],
+  ['returns malformed JSON', (_p, respond) => respond(200, '{"resourceType":"Bundle","entry":[{"resource":'), 'the FHIR server returned invalid JSON'],
+  ['returns an empty body', (_p, respond) => respond(200, ''), 'the FHIR server returned invalid JSON'],
+  ['returns JSON that is not FHIR', (_p, respond) => respond(200, '{"hello":"world"}'), 'the FHIR server returned something that is not FHIR'],
+  ['returns a JSON array', (_p, respond) => respond(200, '[1,2,3]'), 'the FHIR server returned something that is not FHIR'],
+  ['returns a resource where a Bundle was asked for', (_p, respond) => respond(200, JSON.stringify({ resourceType: 'Patient', id: PATIENT })), 'the FHIR server returned something that is not FHIR'],
+  ['returns JSON nested thousands of levels deep', (_p, respond) => respond(200, `{"resourceType":"Bundle","entry":${'['.repeat(5000)}${']'.repeat(5000)}}`), 'the result was nested too deeply to be FHIR'],
+  ['returns an OperationOutcome with 200', (_p, respond) => respond(200, JSON.stringify({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'exception' }] })), 'the FHIR server reported an error'],
+  ['returns an endless chain of next links', (path, respond) => respond(200, bundle([], `${path.split('?')[0]}?page=${Math.random()}`)), 'the result had too many pages'],
+  ['links its next page to another host', (_p, respond) => respond(200, bundle([], 'http://evil.example/Condition?page=2')), 'a paging link pointed outside the FHIR server'],
+  ['declares a body larger than the limit', (_p, respond) => respond(200, 'x'.repeat(MAX_RESPONSE_BYTES + 10)), 'the result was too large'],
+  [
+    'streams a huge Bundle without Content-Length',
+    (_p, _r, { res }) => {
+      res.writeHead(200, { 'content-type': 'application/fhir+json' });
+      const entry = JSON.stringify({ resource: { resourceType: 'Condition', id: 'c', subject: { reference: `Patient/${PATIENT}` } } });
+      res.write('{"resourceType":"Bundle","entry":[');
+      for (let i = 0; i < 2000; i += 1) res.write(`${i ? ',' : ''}${entry}`);
+      res.end(']}');
+    },
+    'the result was too large',
+  ],
+  [
+    'sends a small gzip body that inflates past the limit',
+    (_p, _r, { res }) => {
+      res.writeHead(200, { 'content-type': 'application/fhir+json', 'content-encoding': 'gzip' });
+      res.end(GZIP_BOMB);
+    },
+    'the result was too large',
+  ],
+  [
+    'returns more resources than allowed',
+    (_p, respond) => respond(200, bundle(Array.from({ length: 600 }, (_, i) => ({ resourceType: 'Condition', id: `c${i}`, subject: { reference: `Patient/${PATIENT}` } })))),
+    'the result was too large',
+  ],
+  [
+    'closes the connection mid-response',
+    (_p, _r, { res }) => {
+      res.writeHead(200, { 'content-type': 'application/fhir+json', 'content-length': '5000' });
+      res.write('{"resourceType":"Bundle","entry":[', () => res.socket?.destroy());
+    },
+    'the FHIR server could not be reached',
+  ],
+  ['drops the connection before answering', (_p, _r, { req }) => req.socket.destroy(), 'the FHIR server could not be reached'],
+  ['redirects to another server', (path, respond) => respond(302, '', { location: `${other.url}${path}` }), 'the FHIR server could not be reached'],
+];
+
+let t: TestApp;
+beforeAll(async () => {
+  other = await startFhirServer(chart);
+  t = await buildTestApp({
+    env: { CDS_FHIR_TIMEOUT_MS: '500', CDS_FHIR_MAX_PAGES: '5', CDS_FHIR_MAX_RESPONSE_BYTES: String(MAX_RESPONSE_BYTES), CDS_FHIR_MAX_RESOURCES: '500', LOG_LEVEL: 'trace' },
+  });
+});
+afterAll(async () => {
+  await t.close();
+  await other.close();
+});
+
+/** A FHIR server serving the chart, except that queries starting with `prefix` fail as `behaviour` says. */
+function failingServer(prefix: string, behaviour: Behaviour, resources: readonly AnyResource[] = chart) {
+  return startFhirServer(resources, {
+    handle: (path, respond, raw) => {
+      if (!path.startsWith(prefix)) return false;
+      behaviour(path, respond, raw);
+      return true;
+    },
+  });
+}
+
+async function noConnectionLeft(server: TestFhirServer): Promise<number> {
+  // Once the service has answered, no request to the FHIR server may still be hanging on an open
+  // socket (polled briefly: the abort and the server's 'close' event are asynchronous).
+  for (let i = 0; i < 50 && server.inFlight() > 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+  return server.inFlight();
+}
+
+describe.each(FAILURES)('a FHIR server that %s', (_name, behaviour, reason) => {
+  test('required key (conditions): 412 OperationOutcome naming the key and the reason; no socket left open', async () => {
+    const fhir = await failingServer('/Condition', behaviour);
+    try {
+      const response = await postHook(t.app, ELIGIBILITY, patientViewRequest({ patientId: PATIENT, fhirServer: fhir.url, accessToken: ACCESS_TOKEN }));
+      expect(response.status).toBe(412);
+      expect(response.body.resourceType).toBe('OperationOutcome');
+      expect(response.body.issue[0].details.coding[0].code).toBe('CDS_PREFETCH_UNAVAILABLE');
+      expect(response.body.issue[0].expression).toEqual(['prefetch.conditions']);
+      expect(response.body.issue[0].diagnostics).toContain(reason);
+      expect(await noConnectionLeft(fhir)).toBe(0);
+    } finally {
+      await fhir.close();
+    }
+  });
+
+  test('optional key (procedures): the cards still come, each saying what could not be fetched; nothing is decided on it', async () => {
+    const fhir = await failingServer('/Procedure', behaviour);
+    try {
+      const response = await postHook(t.app, ELIGIBILITY, patientViewRequest({ patientId: PATIENT, fhirServer: fhir.url, accessToken: ACCESS_TOKEN }));
+      expect(response.status).toBe(200);
+      expect(ruleIdsOf(response.body.cards)).toEqual(['PV-RECOMMEND', 'PV-CALCIUM-VITD']);
+      for (const card of response.body.cards) expect(card.detail).toContain(`Procedure data (procedures) could not be obtained: ${reason}.`);
+      // The dental examination lives in Procedure: unknown, not "not done".
+      expect(cardFor(response.body.cards, 'PV-RECOMMEND')!.detail).toMatch(/Dental examination \(6 months\)\*\*: unknown/);
+      expect(await noConnectionLeft(fhir)).toBe(0);
+    } finally {
+      await fhir.close();
+    }
+  });
+});
+
+describe('never a card built on data the service did not get', () => {
+  const zoledronicGiven: AnyResource = {
+    resourceType: 'MedicationAdministration',
+    id: 'zol-dose-1',
+    status: 'completed',
+    medicationCodeableConcept: { coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '351114' }], text: 'zoledronic acid 4 mg' },
+    subject: { reference: `Patient/${PATIENT}` },
+    effectiveDateTime: dateDaysAgo(90),
+  };
+  const treated = [...chart, zoledronicGiven];
+
+  test('administrations fetched: the patient already on zoledronic acid is not told to start it', async () => {
+    const fhir = await startFhirServer(treated);
+    try {
+      const response = await postHook(t.app, ELIGIBILITY, patientViewRequest({ patientId: PATIENT, fhirServer: fhir.url }));
+      expect(response.status).toBe(200);
+      expect(ruleIdsOf(response.body.cards)).not.toContain('PV-RECOMMEND');
+    } finally {
+      await fhir.close();
+    }
+  });
+
+  test('administrations unavailable: no "start zoledronic acid" card either — prior therapy is unknown, and the cards say so', async () => {
+    const fhir = await failingServer('/MedicationAdministration', (_p, respond) => respond(500, ''), treated);
+    try {
+      const response = await postHook(t.app, ELIGIBILITY, patientViewRequest({ patientId: PATIENT, fhirServer: fhir.url }));
+      expect(response.status).toBe(200);
+      expect(ruleIdsOf(response.body.cards)).not.toContain('PV-RECOMMEND');
+      for (const card of response.body.cards) expect(card.detail).toContain('MedicationAdministration data (medicationAdministrations) could not be obtained');
+    } finally {
+      await fhir.close();
+    }
+  });
+
+  test('order-sign with a hanging server: 412 for the required labs, not a dose check on missing creatinine', async () => {
+    const fhir = await failingServer('/Observation', () => undefined);
+    try {
+      const response = await postHook(t.app, ORDER_CHECK, orderRequest('order-sign', { patientId: PATIENT, fhirServer: fhir.url, draftOrders: [zoledronicDraft(PATIENT)] }));
+      expect(response.status).toBe(412);
+      expect(response.body.issue[0].expression).toEqual(expect.arrayContaining(['prefetch.labs', 'prefetch.vitals']));
+      expect(await noConnectionLeft(fhir)).toBe(0);
+    } finally {
+      await fhir.close();
+    }
+  });
+
+  test('a required key that fails fast does not wait for the others: the hanging queries are abandoned at once', async () => {
+    // Conditions fail immediately; every other query hangs. The 412 must not wait for the deadline's
+    // hanging siblings to be needed: they are cancelled, and their sockets closed.
+    const fhir = await startFhirServer(chart, {
+      handle: (path, respond) => {
+        if (path.startsWith('/Condition')) respond(500, '');
+        return true;
+      },
+    });
+    try {
+      const response = await postHook(t.app, ELIGIBILITY, patientViewRequest({ patientId: PATIENT, fhirServer: fhir.url }));
+      expect(response.status).toBe(412);
+      expect(response.body.issue[0].expression).toContain('prefetch.conditions');
+      expect(response.body.issue[0].diagnostics).toContain('the FHIR server returned an error');
+      expect(response.body.issue[0].diagnostics).not.toContain('did not answer in time');
+      expect(await noConnectionLeft(fhir)).toBe(0);
+    } finally {
+      await fhir.close();
+    }
+  });
+});
+
+test('after all of that: no PHI or token in any log line, nothing followed a redirect, and the service still answers correctly', async () => {
+  const logs = t.rawLogs.join('');
+  expect(t.logs.filter((l) => l.msg === 'request completed').length).toBeGreaterThanOrEqual(FAILURES.length * 2);
+  for (const phi of [ACCESS_TOKEN, PATIENT, 'Lindqvist', 'Maren', 'MRN-100234', '1960-03-14']) expect(logs).not.toContain(phi);
+  expect(other.requests).toHaveLength(0);
+
+  const fhir = await startFhirServer(chart);
+  try {
+    const response = await postHook(t.app, ELIGIBILITY, patientViewRequest({ patientId: PATIENT, fhirServer: fhir.url }));
+    expect(response.status).toBe(200);
+    expect(ruleIdsOf(response.body.cards)).toEqual(['PV-RECOMMEND', 'PV-CALCIUM-VITD']);
+  } finally {
+    await fhir.close();
+  }
+});

@@ -1,0 +1,72 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+import { PROJECT_ROOT } from '../support/catalog';
+import { generateSigningKey, jwksOf, signToken, writeIssuerFile } from '../support/jwt';
+
+/**
+ * The process entry (src/server.ts) as an operator runs it: production refuses unsafe trust settings
+ * before listening, and a production start builds the JWT verifier from the configuration.
+ */
+const TSX = resolve(PROJECT_ROOT, 'node_modules/.bin/tsx');
+const SERVER = resolve(PROJECT_ROOT, 'src/server.ts');
+
+function start(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(TSX, [SERVER], {
+    cwd: PROJECT_ROOT,
+    // Production also needs the audit HMAC key and a store: give both, so each test meets the check it is about.
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', CDS_AUDIT_HMAC_KEY: 'process-test-hmac-key-0123456789abcdef', CDS_DB_URL: 'sqlite::memory:', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += String(chunk)));
+  child.stderr!.on('data', (chunk) => (output += String(chunk)));
+  const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+  return { child, output: () => output, exited };
+}
+
+describe('NODE_ENV=production start-up', () => {
+  test.each([
+    ['CDS_AUTH=off', { CDS_AUTH: 'off', CDS_TRUSTED_ISSUERS: '/etc/issuers.json' }, 'NODE_ENV=production forbids CDS_AUTH=off'],
+    ['no trusted issuers', {}, 'NODE_ENV=production requires CDS_TRUSTED_ISSUERS'],
+    ['an issuer file that does not exist', { CDS_TRUSTED_ISSUERS: '/nonexistent/issuers.json' }, 'cannot read /nonexistent/issuers.json'],
+    ['the public sandbox trusted', { CDS_TRUSTED_ISSUERS: resolve(PROJECT_ROOT, 'config/trusted-issuers.sandbox-dev.json') }, 'public CDS Hooks sandbox'],
+  ])('refuses %s: exit 1 with the reason, nothing listening', async (_name, env, message) => {
+    const run = start({ NODE_ENV: 'production', ...env });
+    expect(await run.exited).toBe(1);
+    expect(run.output()).toContain(message);
+    expect(run.output()).not.toContain('Server listening');
+  });
+
+  test('with a valid issuer file it serves: discovery needs a token, health does not', async () => {
+    const key = await generateSigningKey('ES384');
+    const iss = 'https://ehr.example-hospital.org';
+    const base = 'https://cds.example-hospital.org';
+    const run = start({ NODE_ENV: 'production', PUBLIC_BASE_URL: base, CDS_TRUSTED_ISSUERS: writeIssuerFile([{ iss, jwks: jwksOf(key) }]) });
+    try {
+      const url = await new Promise<string>((done, fail) => {
+        const timer = setInterval(() => {
+          const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(run.output());
+          if (match) {
+            clearInterval(timer);
+            done(match[1]!);
+          }
+        }, 50);
+        void run.exited.then((code) => {
+          clearInterval(timer);
+          fail(new Error(`server exited ${code}: ${run.output()}`));
+        });
+      });
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      expect((await fetch(`${url}/cds-services`)).status).toBe(401);
+      const now = Math.floor(Date.now() / 1000);
+      const token = await signToken(key, iss, `${base}/cds-services`, { claims: { iat: now, exp: now + 300 } });
+      const discovery = await fetch(`${url}/cds-services`, { headers: { authorization: `Bearer ${token}` } });
+      expect(discovery.status).toBe(200);
+      expect(((await discovery.json()) as { services: unknown[] }).services.length).toBeGreaterThan(0);
+      expect(run.output()).not.toContain(token.split('.')[2]);
+    } finally {
+      run.child.kill('SIGTERM');
+      await run.exited;
+    }
+  });
+});
