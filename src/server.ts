@@ -1,12 +1,18 @@
 import { resolve } from 'node:path';
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app';
+import { isClusterPrimary, superviseWorkers } from './cluster';
 import { loadConfig } from './config/env';
 import { loadCatalog } from './knowledge/load-catalog';
 
-/** Process entry: configuration, knowledge, listen, graceful shutdown. Tests use buildApp instead. */
+/** Process entry: configuration, knowledge, listen, graceful shutdown (or supervise CDS_WORKERS workers). Tests use buildApp instead. */
 async function main(): Promise<void> {
   const config = loadConfig();
+  const clustered = config.workers > 1;
+  if (clustered && isClusterPrimary()) {
+    superviseWorkers(config.workers, config.logLevel);
+    return;
+  }
   const catalog = loadCatalog({ root: config.knowledgeDir ?? resolve(__dirname, '..') });
   const app = await buildApp({ config, catalog });
   if (config.auth === 'off') app.log.warn('CDS_AUTH=off: CDS Hooks JWTs are not checked (development only)');
@@ -14,12 +20,19 @@ async function main(): Promise<void> {
   if (config.production && !config.fhirServerAllowlist) {
     app.log.warn('CDS_FHIR_SERVER_ALLOWLIST is not set: a trusted client can make the service call any fhirServer (see docs/security.md)');
   }
-  closeWithGrace({ delay: 10_000 }, async ({ err }) => {
+  if (clustered) {
+    // Ctrl-C reaches the whole process group; the supervisor turns it into one SIGTERM per worker.
+    // A second signal would make close-with-grace exit at once, before the audit queue is flushed.
+    process.on('SIGINT', () => undefined);
+  }
+  closeWithGrace({ delay: 10_000, skip: clustered ? ['SIGINT'] : [] }, async ({ err }) => {
     if (err) app.log.error({ err: { message: err.message } }, 'shutting down after an error');
     await app.close();
   });
   await app.listen({ port: config.port, host: config.host });
-  app.log.info({ services: [...catalog.services.keys()], knowledgeFiles: catalog.files.length, publicBaseUrl: config.publicBaseUrl }, 'zoledronic-cds ready');
+  // With CDS_WORKERS > 1 the supervisor says 'zoledronic-cds ready' once every worker listens.
+  const readyMessage = clustered ? 'zoledronic-cds worker ready' : 'zoledronic-cds ready';
+  app.log.info({ services: [...catalog.services.keys()], knowledgeFiles: catalog.files.length, publicBaseUrl: config.publicBaseUrl }, readyMessage);
 }
 
 main().catch((error: unknown) => {

@@ -48,6 +48,8 @@ export const EnvSchema = Type.Object({
   CDS_RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 1000, maximum: 86400000, default: 60000 }),
   /** Comma-separated FHIR server origins a hook call may name as fhirServer; unset = any (see docs/security.md). */
   CDS_FHIR_SERVER_ALLOWLIST: Type.Optional(Type.String({ minLength: 1 })),
+  /** HTTP worker processes (node:cluster) sharing PORT; 1 = a single process, as in containers scaled by replicas. */
+  CDS_WORKERS: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
 });
 export type Env = Static<typeof EnvSchema>;
 
@@ -81,6 +83,7 @@ export interface Config {
   rateLimitWindowMs: number;
   /** Allowed fhirServer origins (normalized), or undefined when any fhirServer is accepted. */
   fhirServerAllowlist: string[] | undefined;
+  workers: number;
 }
 
 const INTEGER_KEYS = new Set(
@@ -167,5 +170,6 @@ export function loadConfig(source: NodeJS.ProcessEnv | Record<string, string | u
     rateLimitMax: env.CDS_RATE_LIMIT_MAX,
     rateLimitWindowMs: env.CDS_RATE_LIMIT_WINDOW_MS,
     fhirServerAllowlist: env.CDS_FHIR_SERVER_ALLOWLIST ? parseOriginList('CDS_FHIR_SERVER_ALLOWLIST', env.CDS_FHIR_SERVER_ALLOWLIST) : undefined,
+    workers: env.CDS_WORKERS,
   };
 }

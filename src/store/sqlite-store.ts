@@ -111,11 +111,12 @@ export function openSqliteStore(url: string): SqlStore {
   }
   if (!memory) mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
+  // Another process (npm run purge, a sibling CDS_WORKERS worker migrating at start-up) may hold
+  // the write lock briefly; wait rather than fail. Set first: switching to WAL takes a lock too.
+  db.pragma('busy_timeout = 2000');
   if (!memory) db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
-  // Another process (npm run purge) may hold the write lock briefly; wait rather than fail.
-  db.pragma('busy_timeout = 2000');
   const database = new SqliteDatabase(db, () => {
     if (key) openFiles.delete(key);
   });

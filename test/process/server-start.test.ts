@@ -70,3 +70,40 @@ describe('NODE_ENV=production start-up', () => {
     }
   });
 });
+
+describe('CDS_WORKERS=2 (node:cluster)', () => {
+  test('two workers serve one port; SIGTERM stops them all and the service exits 0', async () => {
+    const run = start({ CDS_WORKERS: '2' });
+    try {
+      await new Promise<void>((done, fail) => {
+        const timer = setInterval(() => {
+          if (run.output().includes('"workers":2,"msg":"zoledronic-cds ready"')) {
+            clearInterval(timer);
+            done();
+          }
+        }, 50);
+        void run.exited.then((code) => {
+          clearInterval(timer);
+          fail(new Error(`server exited ${code}: ${run.output()}`));
+        });
+      });
+      const urls = [...run.output().matchAll(/Server listening at (http:\/\/127\.0\.0\.1:\d+)/g)].map((m) => m[1]);
+      expect(urls).toHaveLength(2);
+      expect(new Set(urls).size).toBe(1);
+      expect(run.output().match(/zoledronic-cds worker ready/g)).toHaveLength(2);
+      for (let i = 0; i < 4; i += 1) expect((await fetch(`${urls[0]}/healthz`)).status).toBe(200);
+    } finally {
+      run.child.kill('SIGTERM');
+    }
+    expect(await run.exited).toBe(0);
+    expect(run.output()).toContain('stopping workers');
+  });
+
+  test('a worker that cannot start stops the service with exit 1 and the reason', async () => {
+    const run = start({ CDS_WORKERS: '2', CDS_KNOWLEDGE_DIR: '/nonexistent' });
+    expect(await run.exited).toBe(1);
+    expect(run.output()).toContain('problem(s) in the knowledge files');
+    expect(run.output()).toContain('a worker failed to start; stopping the service');
+    expect(run.output()).not.toContain('Server listening');
+  });
+});
