@@ -9,6 +9,11 @@ export interface AuditQueueOptions<T> {
   /** Most records held while the store is unreachable. */
   maxSize: number;
   batchSize?: number;
+  /**
+   * How long a new record waits for others before a write starts. Under load one transaction then
+   * carries many calls instead of one each; the records are in memory meanwhile (as in an outage).
+   */
+  flushDelayMs?: number;
   /** First retry delay; doubles per consecutive failure up to maxDelayMs. */
   baseDelayMs?: number;
   maxDelayMs?: number;
@@ -34,12 +39,14 @@ export class AuditQueue<T> {
   private closed = false;
   private looping = false;
   private readonly batchSize: number;
+  private readonly flushDelayMs: number;
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
 
   constructor(private readonly options: AuditQueueOptions<T>) {
     if (!Number.isInteger(options.maxSize) || options.maxSize < 1) throw new TypeError('[audit] maxSize must be a positive integer');
     this.batchSize = options.batchSize ?? 50;
+    this.flushDelayMs = options.flushDelayMs ?? 0;
     this.baseDelayMs = options.baseDelayMs ?? 200;
     this.maxDelayMs = options.maxDelayMs ?? 30_000;
   }
@@ -48,7 +55,7 @@ export class AuditQueue<T> {
   enqueue(record: T): void {
     this.queue.push(record);
     this.enforceBound();
-    if (this.failures === 0) this.schedule(0);
+    if (this.failures === 0) this.schedule(this.flushDelayMs);
   }
 
   state(): AuditQueueState {
@@ -110,11 +117,14 @@ export class AuditQueue<T> {
         // A synchronous store (SQLite) resolves without yielding: give pending requests a turn
         // between batches so a backlog after an outage never stalls the event loop for long.
         if (this.queue.length > 0) await new Promise((resolve) => setImmediate(resolve));
+        // A partial batch is what arrived meanwhile: wait for more rather than write it at once.
+        if (this.queue.length > 0 && this.queue.length < this.batchSize) break;
       }
     } finally {
       this.looping = false;
     }
     if (this.failures > 0) this.retryLater();
+    else if (this.queue.length > 0) this.schedule(this.flushDelayMs);
   }
 
   private retryLater(): void {

@@ -22,24 +22,23 @@ function testFact(test: FactTest, fact: Fact | undefined, now: number): Truth {
     // Date tests only need the date; a fact without value or date is unknown.
     return undefined;
   }
+  const dated = test.olderThan !== undefined || test.within !== undefined;
+  if (dated && fact.at === undefined) return undefined;
+  // Every listed comparison must hold. Plain checks, no allocation: this runs for every rule, every call.
   const value = fact.value;
-  const results: boolean[] = [];
-  if (test.is !== undefined) results.push(value === test.is);
-  if (test.equals !== undefined) results.push(value === test.equals);
-  if (test.in !== undefined) results.push(typeof value === 'string' && test.in.includes(value));
-  const numeric = typeof value === 'number' ? value : undefined;
-  const compare = (bound: unknown, op: (a: number, b: number) => boolean): Truth =>
-    numeric === undefined ? false : op(numeric, bound as ResolvedNumber);
-  if (test.lt !== undefined) results.push(compare(test.lt, (a, b) => a < b) as boolean);
-  if (test.lte !== undefined) results.push(compare(test.lte, (a, b) => a <= b) as boolean);
-  if (test.gt !== undefined) results.push(compare(test.gt, (a, b) => a > b) as boolean);
-  if (test.gte !== undefined) results.push(compare(test.gte, (a, b) => a >= b) as boolean);
-  if (test.olderThan !== undefined || test.within !== undefined) {
-    if (fact.at === undefined) return undefined;
-    if (test.olderThan !== undefined) results.push(fact.at <= subtractDuration(now, test.olderThan as unknown as ResolvedDuration));
-    if (test.within !== undefined) results.push(fact.at > subtractDuration(now, test.within as unknown as ResolvedDuration));
+  if (test.is !== undefined && value !== test.is) return false;
+  if (test.equals !== undefined && value !== test.equals) return false;
+  if (test.in !== undefined && !(typeof value === 'string' && test.in.includes(value))) return false;
+  const numeric = typeof value === 'number';
+  if (test.lt !== undefined && !(numeric && value < (test.lt as ResolvedNumber))) return false;
+  if (test.lte !== undefined && !(numeric && value <= (test.lte as ResolvedNumber))) return false;
+  if (test.gt !== undefined && !(numeric && value > (test.gt as ResolvedNumber))) return false;
+  if (test.gte !== undefined && !(numeric && value >= (test.gte as ResolvedNumber))) return false;
+  if (dated) {
+    if (test.olderThan !== undefined && !(fact.at! <= subtractDuration(now, test.olderThan as unknown as ResolvedDuration))) return false;
+    if (test.within !== undefined && !(fact.at! > subtractDuration(now, test.within as unknown as ResolvedDuration))) return false;
   }
-  return results.every(Boolean);
+  return true;
 }
 
 /** Kleene logic: all = false if any false, else unknown if any unknown; any mirrors it; not keeps unknown. */

@@ -32,6 +32,8 @@ export interface Fact {
 
 export type Facts = Readonly<Record<string, Fact>>;
 
-export function unknownFact(id: string, label: string, note?: string): Fact {
-  return { id, label, state: 'unknown', sources: [], notes: note ? [note] : [] };
+export function unknownFact(id: string, label: string, notes?: string | string[], series?: SeriesPoint[]): Fact {
+  const fact: Fact = { id, label, state: 'unknown', sources: [], notes: notes === undefined ? [] : typeof notes === 'string' ? [notes] : notes };
+  if (series) fact.series = series;
+  return fact;
 }

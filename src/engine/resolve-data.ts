@@ -55,16 +55,32 @@ const REASON_TEXT: Record<string, string> = {
   'unresolved-token': 'its query needs context the request did not carry',
 };
 
+/**
+ * The request's FHIR deadline, created on first use: a call answered from prefetch alone (the usual
+ * case) arms no timer and combines no abort signals (both showed in CPU profiles).
+ */
+export type Deadline = () => AbortSignal;
+
+/** Starts the clock now; the signal, when first asked for, fires at start + timeoutMs. */
+export function deadlineFrom(timeoutMs: number): Deadline {
+  const started = performance.now();
+  let signal: AbortSignal | undefined;
+  return () => (signal ??= AbortSignal.timeout(Math.max(1, Math.round(timeoutMs - (performance.now() - started)))));
+}
+
+const PATIENT_REFERENCE = /(?:^|\/)Patient\/([^/]+)(?:\/_history\/[^/]+)?$/;
+
+function namesOtherPatient(reference: unknown, patientId: string): boolean {
+  if (reference === null || typeof reference !== 'object') return false;
+  const ref = (reference as { reference?: unknown }).reference;
+  if (typeof ref !== 'string' || ref.startsWith('urn:') || ref.startsWith('#')) return false;
+  const match = PATIENT_REFERENCE.exec(ref);
+  return match !== null && match[1] !== patientId;
+}
+
 /** Drops resources that name another patient (an EHR bug must never leak into this patient's cards). */
 function belongsToPatient(resource: AnyResource, patientId: string): boolean {
-  for (const field of ['subject', 'patient']) {
-    const ref = (resource[field] as { reference?: unknown } | undefined)?.reference;
-    if (typeof ref !== 'string') continue;
-    if (ref.startsWith('urn:') || ref.startsWith('#')) continue;
-    const match = /(?:^|\/)Patient\/([^/]+)(?:\/_history\/[^/]+)?$/.exec(ref);
-    if (match && match[1] !== patientId) return false;
-  }
-  return true;
+  return !namesOtherPatient(resource.subject, patientId) && !namesOtherPatient(resource.patient, patientId);
 }
 
 interface KeyOutcome {
@@ -79,7 +95,7 @@ async function resolveKey(
   request: CdsHookRequest,
   client: FhirClient,
   access: FhirAccess,
-  signal: AbortSignal,
+  signal: Deadline,
 ): Promise<KeyOutcome> {
   const prefetch = request.prefetch ?? {};
   const supplied = Object.prototype.hasOwnProperty.call(prefetch, template.key) ? prefetch[template.key] : undefined;
@@ -96,7 +112,7 @@ async function resolveKey(
       // A paginated prefetch: the rest comes from the FHIR server, or the key is incomplete.
       if (access.fhirServer) {
         try {
-          return { template, source: 'prefetch', resources: await client.continueBundle(value, access.fhirServer, access.token, signal) };
+          return { template, source: 'prefetch', resources: await client.continueBundle(value, access.fhirServer, access.token, signal()) };
         } catch (error) {
           return { template, source: 'unavailable', resources: [], failure: error instanceof FhirFetchError ? error.reason : 'network' };
         }
@@ -113,10 +129,10 @@ async function resolveKey(
   const url = `${access.fhirServer}/${query}`;
   try {
     if (template.interaction === 'read') {
-      const resource = await client.read(url, access.token, signal);
+      const resource = await client.read(url, access.token, signal());
       return resource ? { template, source: 'fetched', resources: [resource] } : { template, source: 'empty', resources: [] };
     }
-    return { template, source: 'fetched', resources: await client.search(url, access.token, signal) };
+    return { template, source: 'fetched', resources: await client.search(url, access.token, signal()) };
   } catch (error) {
     return { template, source: 'unavailable', resources: [], failure: error instanceof FhirFetchError ? error.reason : 'network' };
   }
@@ -146,14 +162,14 @@ export async function fetchMedications(
   medications: Map<string, AnyResource>,
   client: FhirClient,
   access: FhirAccess,
-  signal: AbortSignal,
+  signal: Deadline,
   limit: number,
   budget: ShapeBudget = new ShapeBudget(),
 ): Promise<{ unresolved: number; fetched: number }> {
   if (references.length === 0) return { unresolved: 0, fetched: 0 };
   if (!access.fhirServer) return { unresolved: references.length, fetched: 0 };
   const wanted = references.slice(0, limit);
-  const results = await Promise.allSettled(wanted.map((ref) => client.read(`${access.fhirServer}/${ref}`, access.token, signal)));
+  const results = await Promise.allSettled(wanted.map((ref) => client.read(`${access.fhirServer}/${ref}`, access.token, signal())));
   let unresolved = references.length - wanted.length;
   results.forEach((result, i) => {
     if (result.status === 'fulfilled' && result.value && result.value.resourceType === 'Medication' && budget.admit(result.value) === 'ok') {
@@ -171,14 +187,15 @@ export async function resolveData(
   service: CompiledService,
   request: CdsHookRequest,
   client: FhirClient,
-  signal: AbortSignal,
+  signal: Deadline,
   options: { maxMedicationReads: number; extraMedications?: Map<string, AnyResource> },
 ): Promise<ResolvedData> {
   const access = fhirAccessOf(request);
   // Once a required key is lost the answer is a 412 whatever else arrives: abandon the other
   // queries at once (their sockets close) instead of waiting for them up to the deadline.
   const abandon = new AbortController();
-  const keySignal = AbortSignal.any([signal, abandon.signal]);
+  let combined: AbortSignal | undefined;
+  const keySignal: Deadline = () => (combined ??= AbortSignal.any([signal(), abandon.signal]));
   const outcomes = await Promise.all(
     service.prefetch.map(async (template) => {
       const outcome = await resolveKey(template, request, client, access, keySignal);

@@ -98,9 +98,11 @@ export class ResourceIndex {
     const keys = this.byKey.get(resourceType);
     const found = new Set<AnyResource>();
     if (keys) {
-      for (const key of list.keys) for (const resource of keys.get(key) ?? []) found.add(resource);
-      if (list.hasPrefixes) {
+      // Walk the smaller side: a chart holds a handful of codes per type, a value set may hold hundreds.
+      if (keys.size <= list.keys.size || list.hasPrefixes) {
         for (const [key, resources] of keys) if (list.containsKey(key)) for (const resource of resources) found.add(resource);
+      } else {
+        for (const key of list.keys) for (const resource of keys.get(key) ?? []) found.add(resource);
       }
     }
     if (list.hasNames) {

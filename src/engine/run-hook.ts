@@ -16,7 +16,7 @@ import {
 import { evaluateRules, type ConditionContext } from './evaluate-rules';
 import { extractFacts } from './extract-facts';
 import type { Fact } from './facts';
-import { fetchMedications, fhirAccessOf, indexMedication, resolveData, type KeySource } from './resolve-data';
+import { deadlineFrom, fetchMedications, fhirAccessOf, indexMedication, resolveData, type KeySource } from './resolve-data';
 import { ResourceIndex, type AnyResource } from './resource-index';
 
 export interface HookDeps {
@@ -67,7 +67,7 @@ function medicationLookup(known: ReadonlyMap<string, AnyResource>) {
 export async function runHook(service: CompiledService, request: CdsHookRequest, deps: HookDeps): Promise<HookOutcome> {
   const { catalog } = deps;
   const now = deps.now();
-  const signal = AbortSignal.timeout(deps.fhirTimeoutMs);
+  const signal = deadlineFrom(deps.fhirTimeoutMs);
   const access = fhirAccessOf(request);
 
   // Order hooks: only a zoledronic acid draft triggers the service; other orders cost no FHIR call

@@ -18,6 +18,23 @@ export interface NativeEntry {
 }
 
 const CHOICES = choiceTypePaths as unknown as Record<string, string[]>;
+// Suffix lists by resource type, then element: looked up on every evaluation, so no string building.
+const suffixCache = new Map<string, Map<string, readonly string[]>>();
+
+function suffixesOf(type: unknown, element: string): readonly string[] {
+  const typeName = String(type);
+  let byElement = suffixCache.get(typeName);
+  if (!byElement) {
+    byElement = new Map();
+    suffixCache.set(typeName, byElement);
+  }
+  let suffixes = byElement.get(element);
+  if (!suffixes) {
+    suffixes = CHOICES[`${typeName}.${element}`] ?? [];
+    byElement.set(element, suffixes);
+  }
+  return suffixes;
+}
 
 /**
  * A choice element (value[x], effective[x]…) as the R4 model resolves it: the first suffix present,
@@ -25,8 +42,8 @@ const CHOICES = choiceTypePaths as unknown as Record<string, string[]>;
  */
 function choice(resource: unknown, element: string): { suffix: string | undefined; values: unknown[] } {
   const type = (resource as { resourceType?: unknown } | null)?.resourceType;
-  for (const suffix of CHOICES[`${String(type)}.${element}`] ?? []) {
-    const values = prop(resource, `${element}${suffix}`);
+  for (const suffix of suffixesOf(type, element)) {
+    const values = prop(resource, element + suffix);
     if (values.length > 0) return { suffix, values };
   }
   return { suffix: undefined, values: [] };
@@ -37,34 +54,52 @@ function ofType(resource: unknown, element: string, suffix: string): unknown[] {
   return found.suffix === suffix ? found.values : [];
 }
 
-
-/** FHIRPath navigation of one property: absent/null → empty, arrays flattened. */
-function items(value: unknown): unknown[] {
-  if (value === undefined || value === null) return [];
-  if (Array.isArray(value)) return value.filter((v) => v !== undefined && v !== null);
-  return [value];
+/** Appends one property's FHIRPath items (absent/null → nothing, arrays flattened) to `out`. */
+function pushProp(out: unknown[], node: unknown, name: string): void {
+  if (node === null || typeof node !== 'object' || Array.isArray(node)) return;
+  const value = (node as Record<string, unknown>)[name];
+  if (value === undefined || value === null) return;
+  if (!Array.isArray(value)) {
+    out.push(value);
+    return;
+  }
+  for (const item of value) if (item !== undefined && item !== null) out.push(item);
 }
 
 function prop(node: unknown, name: string): unknown[] {
-  if (node === null || typeof node !== 'object' || Array.isArray(node)) return [];
-  return items((node as Record<string, unknown>)[name]);
+  const out: unknown[] = [];
+  pushProp(out, node, name);
+  return out;
 }
 
+// Loops rather than flatMap and rest arrays: these run thousands of times per heavy chart.
 function path(resource: unknown, ...names: string[]): unknown[] {
   let current: unknown[] = [resource];
-  for (const name of names) current = current.flatMap((node) => prop(node, name));
+  for (const name of names) {
+    const next: unknown[] = [];
+    for (const node of current) pushProp(next, node, name);
+    current = next;
+  }
   return current;
 }
 
 /** FHIRPath `|`: union in order, without duplicates (deep equality). */
 function union(...collections: unknown[][]): unknown[] {
   const out: unknown[] = [];
-  const seen = new Set<string>();
+  // Primitives are their own keys (a Set tells 1 from '1'); objects compare by their JSON.
+  const primitives = new Set<unknown>();
+  let objects: Set<string> | undefined;
   for (const collection of collections) {
     for (const item of collection) {
-      const key = typeof item === 'object' ? `o:${JSON.stringify(item)}` : `${typeof item}:${String(item)}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
+      if (typeof item === 'object') {
+        objects ??= new Set();
+        const key = JSON.stringify(item);
+        if (objects.has(key)) continue;
+        objects.add(key);
+      } else {
+        if (primitives.has(item)) continue;
+        primitives.add(item);
+      }
       out.push(item);
     }
   }

@@ -41,6 +41,11 @@ export class UnitConverter {
     const value = numericValue(quantity.value);
     if (value === undefined) return { ok: false, reason: 'no numeric value' };
     if (quantity.comparator !== undefined) return { ok: false, reason: `value has comparator '${String(quantity.comparator)}'` };
+    // Already in the target unit (most results): the answer unitCandidates() would reach first.
+    const code = quantity.code;
+    if (code === targetUnit && (quantity.system === undefined || quantity.system === UCUM_SYSTEM) && this.aliases[code] === undefined && this.aliases[code.toLowerCase()] === undefined) {
+      return { ok: true, value, fromUnit: code };
+    }
     const candidates = this.unitCandidates(quantity);
     if (candidates.length === 0) return { ok: false, reason: 'no unit' };
     for (const unit of candidates) {

@@ -6,27 +6,45 @@
  * are far above that and keep the worst case of a whole request to a fraction of a second.
  */
 
+import { MAX_JSON_DEPTH } from './json-depth';
+
 /** Longest array accepted anywhere inside one resource. */
 export const MAX_ARRAY_LENGTH = 250;
 /** Array items, summed over every resource one hook request evaluates (a heavy chart has ~20 000). */
 export const MAX_ARRAY_ITEMS_PER_REQUEST = 250_000;
 
-/** Array items inside `resource` (nested ones included), or undefined when one array is too long. */
+/**
+ * Array items inside `resource` (nested ones included), or undefined when one array is too long or
+ * the resource nests deeper than JSON input may (MAX_JSON_DEPTH), so the recursion stays bounded.
+ */
 export function arrayItemsOf(resource: unknown, maxArrayLength = MAX_ARRAY_LENGTH): number | undefined {
   if (resource === null || typeof resource !== 'object') return 0;
+  return countItems(resource, 1, maxArrayLength);
+}
+
+function countItems(node: object, depth: number, maxArrayLength: number): number | undefined {
+  if (depth > MAX_JSON_DEPTH) return undefined;
   let items = 0;
-  const stack: object[] = [resource];
-  while (stack.length > 0) {
-    const node = stack.pop()!;
-    let children: unknown[];
-    if (Array.isArray(node)) {
-      if (node.length > maxArrayLength) return undefined;
-      items += node.length;
-      children = node;
-    } else {
-      children = Object.values(node);
+  if (Array.isArray(node)) {
+    if (node.length > maxArrayLength) return undefined;
+    items = node.length;
+    for (let i = 0; i < node.length; i += 1) {
+      const child: unknown = node[i];
+      if (child !== null && typeof child === 'object') {
+        const inner = countItems(child, depth + 1, maxArrayLength);
+        if (inner === undefined) return undefined;
+        items += inner;
+      }
     }
-    for (const child of children) if (child !== null && typeof child === 'object') stack.push(child);
+    return items;
+  }
+  for (const key in node) {
+    const child: unknown = (node as Record<string, unknown>)[key];
+    if (child !== null && typeof child === 'object') {
+      const inner = countItems(child, depth + 1, maxArrayLength);
+      if (inner === undefined) return undefined;
+      items += inner;
+    }
   }
   return items;
 }

@@ -17,6 +17,7 @@ class SqliteDatabase implements SqlDatabase {
   readonly dialect = 'sqlite' as const;
   readonly migrationPrelude = undefined;
   private tail: Promise<unknown> = Promise.resolve();
+  private readonly statements = new Map<string, Database.Statement>();
   private readonly direct: SqlExecutor;
 
   /** Stores opened on this database in this process (see openSqliteStore). */
@@ -27,12 +28,27 @@ class SqliteDatabase implements SqlDatabase {
     private readonly onClosed: () => void = () => undefined,
   ) {
     this.direct = {
-      all: async <T extends SqlRow>(sql: string, params: readonly SqlValue[] = []) => this.db.prepare(sql).all(...bind(params)) as T[],
-      run: async (sql: string, params: readonly SqlValue[] = []) => this.db.prepare(sql).run(...bind(params)).changes,
+      all: async <T extends SqlRow>(sql: string, params: readonly SqlValue[] = []) => this.statement(sql).all(...bind(params)) as T[],
+      run: async (sql: string, params: readonly SqlValue[] = []) => this.statement(sql).run(...bind(params)).changes,
       script: async (sql: string) => {
         this.db.exec(sql);
       },
     };
+  }
+
+  /**
+   * Prepared once per SQL text: the store issues a handful of fixed statements (the jti claim runs on
+   * every authenticated call), and compiling SQL each time cost more than running it. Bounded, as
+   * the feedback update's IN (…) list varies in length.
+   */
+  private statement(sql: string): Database.Statement {
+    let prepared = this.statements.get(sql);
+    if (!prepared) {
+      prepared = this.db.prepare(sql);
+      if (this.statements.size >= 200) this.statements.clear();
+      this.statements.set(sql, prepared);
+    }
+    return prepared;
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
