@@ -7,6 +7,7 @@ import type { ReplayCache } from './auth/replay-cache';
 import type { TokenVerifier, VerifiedClient } from './auth/verify-token';
 import type { Config } from './config/env';
 import { CdsError, operationOutcome, StoreUnavailableError } from './errors';
+import type { Dispatcher } from 'undici';
 import { FhirClient } from './fhir/fhir-client';
 import type { Catalog } from './knowledge/types';
 import { loggerOptions } from './logging';
@@ -26,10 +27,10 @@ import type { Store } from './store/store';
 export interface AppOptions {
   config: Config;
   catalog: Catalog;
-  /** Injected edges (tests and benchmarks): clock, uuids, fetch, and where logs go. */
+  /** Injected edges (tests and benchmarks): clock, uuids, the FHIR connection pool, and where logs go. */
   now?: () => number;
   uuid?: () => string;
-  fetch?: typeof fetch;
+  fhirDispatcher?: Dispatcher;
   logStream?: NodeJS.WritableStream;
   /** An open feedback/audit store to use instead of CDS_DB_URL (tests); the app does not close it. */
   store?: Store;
@@ -200,7 +201,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
 
   const fhirClient = new FhirClient({
-    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.fhirDispatcher ? { dispatcher: options.fhirDispatcher } : {}),
     maxPages: config.fhirMaxPages,
     maxResponseBytes: config.fhirMaxResponseBytes,
     maxResources: config.fhirMaxResources,

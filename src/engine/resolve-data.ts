@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { PrefetchUnavailableError } from '../errors';
 import { bundleResources, FhirFetchError, type FhirClient } from '../fhir/fhir-client';
 import { fillTemplate } from '../fhir/prefetch-template';
@@ -195,7 +196,16 @@ export async function resolveData(
   // queries at once (their sockets close) instead of waiting for them up to the deadline.
   const abandon = new AbortController();
   let combined: AbortSignal | undefined;
-  const keySignal: Deadline = () => (combined ??= AbortSignal.any([signal(), abandon.signal]));
+  const keySignal: Deadline = () => {
+    if (!combined) {
+      combined = AbortSignal.any([signal(), abandon.signal]);
+      // Every parallel query listens on this one signal (one listener per undici request); their
+      // number is bounded by the templates and the medication-read bound, so Node's default
+      // warning at 11 listeners is noise here.
+      setMaxListeners(200, combined);
+    }
+    return combined;
+  };
   const outcomes = await Promise.all(
     service.prefetch.map(async (template) => {
       const outcome = await resolveKey(template, request, client, access, keySignal);

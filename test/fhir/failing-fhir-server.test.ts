@@ -74,6 +74,11 @@ const FAILURES: [name: string, behaviour: Behaviour, reason: string][] = [
     'the result was too large',
   ],
   [
+    'answers in a Content-Encoding it was not asked for',
+    (_p, respond) => respond(200, bundle([]), { 'content-encoding': 'compress' }),
+    'the FHIR server returned invalid JSON',
+  ],
+  [
     'returns more resources than allowed',
     (_p, respond) => respond(200, bundle(Array.from({ length: 600 }, (_, i) => ({ resourceType: 'Condition', id: `c${i}`, subject: { reference: `Patient/${PATIENT}` } })))),
     'the result was too large',
@@ -148,6 +153,25 @@ describe.each(FAILURES)('a FHIR server that %s', (_name, behaviour, reason) => {
       expect(await noConnectionLeft(fhir)).toBe(0);
     } finally {
       await fhir.close();
+    }
+  });
+});
+
+describe.each(['gzip', 'deflate', 'br'] as const)('a FHIR server that compresses its answers (%s)', (encoding) => {
+  test('the service asks for compression and gives the same cards as from an uncompressed server', async () => {
+    const plain = await startFhirServer(chart);
+    const compressed = await startFhirServer(chart, { encoding });
+    try {
+      const expected = await postHook(t.app, ELIGIBILITY, patientViewRequest({ patientId: PATIENT, fhirServer: plain.url, accessToken: ACCESS_TOKEN }));
+      const response = await postHook(t.app, ELIGIBILITY, patientViewRequest({ patientId: PATIENT, fhirServer: compressed.url, accessToken: ACCESS_TOKEN }));
+      expect(response.status).toBe(200);
+      expect(ruleIdsOf(response.body.cards)).toEqual(['PV-RECOMMEND', 'PV-CALCIUM-VITD']);
+      expect(ruleIdsOf(response.body.cards)).toEqual(ruleIdsOf(expected.body.cards));
+      expect(compressed.requests[0]!.headers['accept-encoding']).toContain(encoding);
+      for (const card of response.body.cards) expect(card.detail).not.toContain('could not be obtained');
+    } finally {
+      await plain.close();
+      await compressed.close();
     }
   });
 });

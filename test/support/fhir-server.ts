@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import type { AnyResource } from '../../src/engine/resource-index';
 import { MiniFhirStore, searchset } from './mini-fhir-store';
 
@@ -12,6 +13,8 @@ export interface RecordedRequest {
 export interface FhirServerOptions {
   /** Entries per searchset page; next links follow. Unlimited by default. */
   pageSize?: number;
+  /** Compress every answer this way when the request's Accept-Encoding allows it (as EHR servers do). */
+  encoding?: 'gzip' | 'deflate' | 'br';
   /**
    * Override the answer for some requests (status codes, hangs, junk) — failing-server tests. Return
    * true when handled. `raw` gives the socket-level objects for hangs, trickles and dropped connections.
@@ -45,6 +48,13 @@ export async function startFhirServer(resources: readonly AnyResource[], options
     pending += 1;
     res.once('close', () => (pending -= 1));
     const respond = (status: number, body: string, headers: Record<string, string> = {}) => {
+      const encoding = options.encoding;
+      if (encoding && String(req.headers['accept-encoding'] ?? '').includes(encoding)) {
+        const compress = { gzip: gzipSync, deflate: deflateSync, br: brotliCompressSync }[encoding];
+        res.writeHead(status, { 'content-type': 'application/fhir+json', 'content-encoding': encoding, ...headers });
+        res.end(compress(body));
+        return;
+      }
       res.writeHead(status, { 'content-type': 'application/fhir+json', ...headers });
       res.end(body);
     };
