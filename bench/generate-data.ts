@@ -102,7 +102,7 @@ const sizes = {
   small: write('small.json', patientViewRequest({ patientId: PATIENT, prefetch: prefetchFor(ELIGIBILITY, small, PATIENT) })),
   heavy: write('heavy.json', patientViewRequest({ patientId: PATIENT, prefetch: prefetchFor(ELIGIBILITY, heavy, PATIENT) })),
   order: write('order.json', orderRequest('order-select', { patientId: PATIENT, prefetch: prefetchFor(ORDER_CHECK, small, PATIENT), draftOrders: [zoledronicDraft(PATIENT)] })),
-  noPrefetch: write('no-prefetch.json', patientViewRequest({ patientId: PATIENT, fhirServer: 'http://127.0.0.1:0' })),
+  noPrefetch: write('no-prefetch.json', patientViewRequest({ patientId: PATIENT, fhirServer: 'http://127.0.0.1:0', accessToken: 'bench-fhir-access-token' })),
   chart: write('chart.json', small),
 };
 process.stdout.write(`bench data: ${JSON.stringify({ ...sizes, heavyResources: heavy.length })}\n`);
