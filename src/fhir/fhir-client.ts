@@ -1,5 +1,5 @@
-import { pipeline, type Readable } from 'node:stream';
-import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import { promisify } from 'node:util';
+import { brotliDecompress, gunzip, inflate, type InputType, type ZlibOptions } from 'node:zlib';
 import { Agent, request, type Dispatcher } from 'undici';
 import type { AnyResource } from '../engine/resource-index';
 import { exceedsJsonDepth } from '../security/json-depth';
@@ -54,34 +54,68 @@ export interface FhirRequestEvent {
 }
 
 /**
- * Reads from the EHR's FHIR server: bearer token when the CDS client gave one, none when it did not
- * (the open sandbox). Every call shares the request's deadline (AbortSignal). Next links are only
- * followed on the same origin, so a hostile server cannot redirect the token elsewhere.
- */
-/**
  * The default pool. undici's request() rather than fetch(): the same library under Node's fetch
  * without the WHATWG streams layer, a third of fetch's CPU per query in bench/ (the no-prefetch
- * path makes eight queries per hook call). Redirects are never followed (undici's default).
+ * path makes eight queries per hook call). Redirects are never followed (undici's default). No
+ * per-server connection cap, as with fetch: a request queued behind a full pool would not see its
+ * deadline until it got a connection.
  */
-const sharedPool = new Agent({ connections: 64, keepAliveTimeout: 10_000 });
+const sharedPool = new Agent({ keepAliveTimeout: 10_000 });
 
-/** Content-Encodings a FHIR server may answer with (those we ask for). */
-const DECODERS: Record<string, () => NodeJS.ReadWriteStream & Readable> = {
-  gzip: createGunzip,
-  'x-gzip': createGunzip,
-  deflate: createInflate,
-  br: createBrotliDecompress,
-};
+type Inflate = (buffer: InputType, options: ZlibOptions) => Promise<Buffer>;
+
+/** Content-Encodings a FHIR server may answer with (those we ask for). A Map: no prototype keys. */
+const DECODERS = new Map<string, Inflate>([
+  ['gzip', promisify(gunzip) as Inflate],
+  ['x-gzip', promisify(gunzip) as Inflate],
+  ['deflate', promisify(inflate) as Inflate],
+  ['br', promisify(brotliDecompress) as Inflate],
+]);
 
 /**
  * Drops a body we will not read (and its connection). undici reports a body destroyed before its
  * end as an 'error' event; with no listener that event would crash the process.
  */
-function discard(body: Dispatcher.ResponseData['body']): void {
+function discard(body: Dispatcher.ResponseData<unknown>['body']): void {
   body.on('error', () => undefined);
   body.destroy();
 }
 
+/**
+ * undici's request(), settled as soon as `signal` fires even if the request is still waiting for a
+ * connection (undici notices an abort only once connected); a response that arrives afterwards
+ * is dropped.
+ */
+function requestUntil(url: string, options: NonNullable<Parameters<typeof request>[1]>, signal: AbortSignal): Promise<Dispatcher.ResponseData<unknown>> {
+  const pending = request(url, { ...options, signal });
+  if (signal.aborted) {
+    pending.then((late) => discard(late.body), () => undefined);
+    return Promise.reject(signal.reason);
+  }
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      pending.then((late) => discard(late.body), () => undefined);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    pending.then(
+      (response) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(response);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/**
+ * Reads from the EHR's FHIR server: bearer token when the CDS client gave one, none when it did not
+ * (the open sandbox). Every call shares the request's deadline (AbortSignal). Next links are only
+ * followed on the same origin, so a hostile server cannot redirect the token elsewhere.
+ */
 export class FhirClient {
   private readonly dispatcher: Dispatcher;
 
@@ -108,9 +142,9 @@ export class FhirClient {
     // inflated bytes, so a small "zip bomb" is still refused.
     const headers: Record<string, string> = { accept: 'application/fhir+json, application/json;q=0.9', 'accept-encoding': 'gzip, deflate, br' };
     if (token) headers.authorization = `Bearer ${token}`;
-    let response: Dispatcher.ResponseData;
+    let response: Dispatcher.ResponseData<unknown>;
     try {
-      response = await request(url, { method: 'GET', headers, signal, dispatcher: this.dispatcher });
+      response = await requestUntil(url, { method: 'GET', headers, dispatcher: this.dispatcher }, signal);
     } catch {
       throw new FhirFetchError(signal.aborted ? abortFailure(signal) : 'network', undefined);
     }
@@ -137,32 +171,28 @@ export class FhirClient {
     return parsed as AnyResource;
   }
 
-  private async readBody(response: Dispatcher.ResponseData, signal: AbortSignal): Promise<string> {
+  private async readBody(response: Dispatcher.ResponseData<unknown>, signal: AbortSignal): Promise<string> {
     const { body, statusCode: status } = response;
+    const limit = this.options.maxResponseBytes;
     const declared = Number(response.headers['content-length']);
-    if (Number.isFinite(declared) && declared > this.options.maxResponseBytes) {
+    if (Number.isFinite(declared) && declared > limit) {
       discard(body);
       throw new FhirFetchError('too-large', status);
     }
     const encoding = String(response.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
-    let content: Readable = body;
-    if (encoding !== 'identity' && encoding !== '') {
-      const decoder = DECODERS[encoding];
-      if (!decoder) {
-        discard(body);
-        throw new FhirFetchError('invalid-json', status);
-      }
-      // pipeline destroys both streams on any error; the loop below sees it as a read error.
-      content = pipeline(body, decoder(), () => undefined);
+    const inflate = encoding === 'identity' || encoding === '' ? undefined : DECODERS.get(encoding);
+    if (inflate === undefined && encoding !== 'identity' && encoding !== '') {
+      discard(body);
+      throw new FhirFetchError('invalid-json', status);
     }
+    // The bytes as sent (compressed or not), never more than the limit.
     const chunks: Buffer[] = [];
     let total = 0;
     try {
-      for await (const chunk of content) {
+      for await (const chunk of body) {
         const bytes = chunk as Buffer;
         total += bytes.byteLength;
-        if (total > this.options.maxResponseBytes) {
-          if (content !== body) content.destroy();
+        if (total > limit) {
           discard(body);
           throw new FhirFetchError('too-large', status);
         }
@@ -172,7 +202,16 @@ export class FhirClient {
       if (error instanceof FhirFetchError) throw error;
       throw new FhirFetchError(signal.aborted ? abortFailure(signal) : 'network', status);
     }
-    return Buffer.concat(chunks, total).toString('utf8');
+    const raw = Buffer.concat(chunks, total);
+    if (!inflate) return raw.toString('utf8');
+    // Inflated in one call (off the event loop) with the same limit on its output: streaming the
+    // socket through zlib cost ~10x the CPU, and a small "zip bomb" stops at the limit.
+    try {
+      return (await inflate(raw, { maxOutputLength: limit })).toString('utf8');
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE' || error instanceof RangeError) throw new FhirFetchError('too-large', status);
+      throw new FhirFetchError('invalid-json', status);
+    }
   }
 
   /** Instance read. A missing resource (404/410) is "no data", not an error. */

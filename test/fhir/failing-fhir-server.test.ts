@@ -79,6 +79,11 @@ const FAILURES: [name: string, behaviour: Behaviour, reason: string][] = [
     'the FHIR server returned invalid JSON',
   ],
   [
+    'names a Content-Encoding that is an Object.prototype key',
+    (_p, respond) => respond(200, bundle([]), { 'content-encoding': 'constructor' }),
+    'the FHIR server returned invalid JSON',
+  ],
+  [
     'returns more resources than allowed',
     (_p, respond) => respond(200, bundle(Array.from({ length: 600 }, (_, i) => ({ resourceType: 'Condition', id: `c${i}`, subject: { reference: `Patient/${PATIENT}` } })))),
     'the result was too large',
