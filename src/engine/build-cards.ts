@@ -130,6 +130,7 @@ export function buildCard(match: RuleMatch, ctx: CardBuildContext): Card {
   };
   const suggestions: Suggestion[] = [];
   (rule.card.suggestions ?? []).forEach((template, index) => {
+    if (template.when && evaluateCondition(template.when, ctx.conditions) !== true) return;
     const actions = buildActions(rule, index, ctx);
     if (actions.length !== template.actions.length) return;
     suggestions.push({

@@ -1,5 +1,5 @@
 import type { CodeList, Product } from '../fhir/codes';
-import { textsOf } from '../fhir/codes';
+import { codingsOf, textsOf } from '../fhir/codes';
 import type { UnitConverter } from '../fhir/units';
 import { numericValue } from '../fhir/units';
 import type { CdsHookRequest, OrderSelectRequest, OrderSignRequest } from '../schemas/cds-request';
@@ -196,6 +196,18 @@ export function draftFacts(ctx: DraftContext, facts: Facts, units: UnitConverter
 
   const productMg = ctx.product?.totalMg;
   out['draft.productMg'] = fact('draft.productMg', labels['draft.productMg']!, productMg, productMg !== undefined ? `${productMg} mg` : 'unknown', productMg === undefined ? 'product strength not identifiable' : undefined);
+
+  // Revision 2 §5.3: a 5 mg once-yearly order written for osteoporosis is not an adjuvant order.
+  const reasons = [...(Array.isArray(ctx.draft.reasonCode) ? ctx.draft.reasonCode : []), ...(Array.isArray(ctx.draft.reasonReference) ? ctx.draft.reasonReference : [])];
+  const reasonTexts = reasons.flatMap((r) => [...textsOf(r), ...codingsOf(r).map((c) => c.code)]);
+  const forOsteoporosis = reasonTexts.some((t) => /osteopor|M8[01]|64859006|bone loss/i.test(t));
+  const forBreastCancer = reasonTexts.some((t) => /breast|C50|cancer|carcinoma|neoplasm/i.test(t));
+  out['draft.osteoporosisIndication'] = fact(
+    'draft.osteoporosisIndication',
+    labels['draft.osteoporosisIndication']!,
+    forOsteoporosis && !forBreastCancer && productMg === 5,
+    forOsteoporosis && !forBreastCancer ? 'osteoporosis' : 'not stated as osteoporosis',
+  );
 
   const renalDose = facts.renalDoseMg?.value;
   out['draft.doseWithinRenalLimit'] =

@@ -1,6 +1,6 @@
 import type { CodeList } from '../fhir/codes';
 import { codingsOf, textsOf } from '../fhir/codes';
-import { describeDuration, formatDate, isWithin, parseFhirDate, subtractDuration } from '../fhir/dates';
+import { describeDuration, formatDate, isWithin, parseFhirDate, subtractDuration, type Duration } from '../fhir/dates';
 import { asString, type CompiledPath } from '../fhir/fhirpath';
 import type { QuantityLike } from '../fhir/units';
 import { numericValue } from '../fhir/units';
@@ -12,11 +12,13 @@ import type {
   MedicationFactDef,
   PatientFactDef,
   PresenceFactDef,
+  PresenceSource,
   QuantityFactDef,
+  TextMatch,
 } from '../knowledge/types';
 import type { Fact, FactValue, SeriesPoint } from './facts';
 import { unknownFact } from './facts';
-import { referenceOf, type AnyResource, type ResourceIndex } from './resource-index';
+import { conceptsOf, referenceOf, type AnyResource, type ResourceIndex } from './resource-index';
 
 export interface ExtractionInput {
   index: ResourceIndex;
@@ -154,6 +156,10 @@ function extractCoded(def: CodedFactDef, input: ExtractionInput): Fact {
   const disagreeing = def.definitive.has(newest.value)
     ? results.filter((r) => def.definitive.has(r.value) && r.value !== newest.value)
     : [];
+  if (disagreeing.length > 0 && def.conflictWhenNewest && !def.conflictWhenNewest.has(newest.value)) {
+    notes.push(`newest result ${newest.value} (${dated(newest.at)}) decides; earlier ${disagreeing.map((r) => `${r.value} (${dated(r.at)})`).join(', ')}`);
+    disagreeing.length = 0;
+  }
   if (disagreeing.length > 0) {
     state = 'conflicting';
     notes.push(
@@ -184,6 +190,8 @@ interface QuantityResult {
   reference: string;
   /** The result as reported, when its unit differed from the target unit. */
   original: string | undefined;
+  /** The lab's lower reference limit, in the target unit (when the fact keeps it). */
+  low: number | undefined;
 }
 
 function describeQuantity(q: QuantityLike): string {
@@ -235,7 +243,13 @@ function extractQuantity(def: QuantityFactDef, input: ExtractionInput, catalog: 
         rejected.push({ at, reference, reason: `${describeQuantity(quantity)} is outside the plausible range` });
         continue;
       }
-      usable.push({ value: round(value, def.decimals), at, reference, original: unitChanged ? describeQuantity(quantity) : undefined });
+      let low: number | undefined;
+      if (def.referenceLow && def.unit) {
+        const range = Array.isArray(resource.referenceRange) ? (resource.referenceRange[0] as { low?: QuantityLike } | undefined) : undefined;
+        const converted = range?.low ? catalog.units.convert(range.low, def.unit, source.molarMass) : undefined;
+        if (converted?.ok) low = round(converted.value, def.decimals);
+      }
+      usable.push({ value: round(value, def.decimals), at, reference, original: unitChanged ? describeQuantity(quantity) : undefined, low });
     }
   }
   usable.sort(byNewest);
@@ -299,7 +313,7 @@ function extractQuantity(def: QuantityFactDef, input: ExtractionInput, catalog: 
     state = 'conflicting';
     notes.push(`other results at the same time disagree: ${sameTime.map(render).join('; ')}`);
   }
-  return {
+  const result: Fact = {
     id: def.id,
     label: def.label,
     state,
@@ -310,13 +324,54 @@ function extractQuantity(def: QuantityFactDef, input: ExtractionInput, catalog: 
     notes,
     series,
   };
+  if (newest.low !== undefined) result.referenceLow = newest.low;
+  return result;
+}
+
+/** The texts a resource is described by (code.text, codings' display), for free-text matching. */
+function describingTexts(resource: AnyResource): string[] {
+  return conceptsOf(resource, () => undefined).flatMap((concept) => textsOf(concept));
+}
+
+/** The first text that matches a pattern once negated and excluded phrases are removed; undefined if none. */
+function matchText(texts: readonly string[], textMatch: TextMatch): string | undefined {
+  for (const text of texts) {
+    let cleaned = text;
+    for (const negation of textMatch.negations) cleaned = cleaned.replace(new RegExp(negation.source, 'gi'), ' ');
+    if (textMatch.patterns.some((p) => p.test(cleaned))) return text.trim();
+  }
+  return undefined;
+}
+
+function claimsProfile(resource: AnyResource, profile: string): boolean {
+  const profiles = (resource.meta as { profile?: unknown } | undefined)?.profile;
+  return Array.isArray(profiles) && profiles.some((p) => typeof p === 'string' && p.split('|')[0] === profile);
+}
+
+function presenceCandidates(source: PresenceSource, input: ExtractionInput): { resource: AnyResource; matched: string; byName: boolean }[] {
+  if (source.codes) {
+    return input.index.candidates(source.resourceType, source.codes).map(({ resource, match }) => ({ resource, matched: match.matched, byName: match.by === 'name' }));
+  }
+  return input.index.ofType(source.resourceType).map((resource) => ({ resource, matched: describingTexts(resource)[0] ?? referenceOf(resource), byName: false }));
 }
 
 function extractPresence(def: PresenceFactDef, input: ExtractionInput): Fact {
   const matches: { at: number | undefined; reference: string; text: string; byName: boolean }[] = [];
   for (const source of def.sources) {
-    for (const { resource, match } of input.index.candidates(source.resourceType, source.codes)) {
+    for (const candidate of presenceCandidates(source, input)) {
+      const { resource } = candidate;
+      if (source.profile && !claimsProfile(resource, source.profile)) continue;
+      if (source.unlessBodySite) {
+        const sites = Array.isArray(resource.bodySite) ? resource.bodySite : [];
+        if (sites.some((site) => source.unlessBodySite!.matchConcept(site)?.by === 'code')) continue;
+      }
       if (!passes(source.where, resource)) continue;
+      let text = candidate.matched;
+      if (source.textMatch) {
+        const found = matchText(describingTexts(resource), source.textMatch);
+        if (found === undefined) continue;
+        text = found;
+      }
       const { at } = firstDate(source.date, resource);
       const window = source.window ?? def.window;
       if (window && (at === undefined || !isWithin(at, input.now, window))) continue;
@@ -328,7 +383,7 @@ function extractPresence(def: PresenceFactDef, input: ExtractionInput): Fact {
           answers.some((a) => (typeof a === 'string' ? [a] : textsOf(a)).some((t) => source.textAnswers!.some((p) => p.test(t.trim()))));
         if (!byCode && !byText) continue;
       }
-      matches.push({ at, reference: referenceOf(resource), text: match.matched, byName: match.by === 'name' });
+      matches.push({ at, reference: referenceOf(resource), text, byName: candidate.byName });
     }
   }
   if (matches.length === 0) {
@@ -367,43 +422,115 @@ function dateOf(resource: AnyResource, ...fields: string[]): number | undefined 
   return undefined;
 }
 
+function newestDateOf(resource: AnyResource, ...fields: string[]): number | undefined {
+  let newest: number | undefined;
+  for (const field of fields) {
+    const at = dateOf(resource, field);
+    if (at !== undefined && (newest === undefined || at > newest)) newest = at;
+  }
+  return newest;
+}
+
+const DAY_MS = 86_400_000;
+
+type EvidenceKind = 'administration' | 'dispense' | 'statement' | 'order';
+
+interface UseEvidence {
+  kind: EvidenceKind;
+  at: number;
+  /** Until when this evidence shows the therapy is being taken. */
+  coversUntil: number;
+  reference: string;
+}
+
+/** Why a course was stopped, when the record says (revision 2: ONJ and renal stops forbid a resume offer). */
+function stopReasonOf(resource: AnyResource): { reason: string; text: string } | undefined {
+  const texts = [...textsOf(resource.statusReason), ...(Array.isArray(resource.statusReason) ? resource.statusReason.flatMap((r) => textsOf(r)) : [])];
+  for (const text of texts) {
+    if (/osteonecrosis|\bonj\b|\bmronj\b/i.test(text)) return { reason: 'onj', text };
+    if (/renal|kidney|creatinine|nephro/i.test(text)) return { reason: 'renal', text };
+    if (/recurren|relapse|progress|metasta/i.test(text)) return { reason: 'recurrence', text };
+  }
+  return texts[0] ? { reason: 'other', text: texts[0] } : undefined;
+}
+
+function addDuration(from: number, duration: Duration): number {
+  // subtractDuration handles months and years by the calendar; mirror it forwards.
+  return from + (from - subtractDuration(from, duration));
+}
+
+function daysSupplyOf(resource: AnyResource): number | undefined {
+  const supply = resource.daysSupply as { value?: unknown; unit?: unknown; code?: unknown } | undefined;
+  const value = numericValue(supply?.value);
+  if (value === undefined || value <= 0) return undefined;
+  const unit = typeof supply?.code === 'string' ? supply.code : typeof supply?.unit === 'string' ? supply.unit : 'd';
+  if (/^(d|day|days)$/i.test(unit)) return value;
+  if (/^(wk|week|weeks)$/i.test(unit)) return value * 7;
+  if (/^(mo|month|months)$/i.test(unit)) return value * 30;
+  return undefined;
+}
+
 /**
- * Medication classes (zoledronic acid, AIs, GnRH agonists…): current or not, first and last dose.
- * Doses come from administrations, statements and, for one-off infusions, completed orders.
+ * Medication classes (zoledronic acid, AIs, GnRH agonists…): current or not, with the evidence that
+ * says so, and the dose history. Revision 2: for classes with `currentEvidence`, "current" needs
+ * recent evidence of use; an old order still marked active is `stale`, never current.
  */
 function extractMedication(def: MedicationFactDef, input: ExtractionInput): Fact[] {
-  let active = false;
+  const { now } = input;
+  const evidence: UseEvidence[] = [];
+  let activeRecord: { at: number | undefined; reference: string; kind: EvidenceKind } | undefined;
   const activeRefs: string[] = [];
   const doses: { at: number; reference: string }[] = [];
   const starts: number[] = [];
+  let stop: { reason: string; text: string; at: number | undefined } | undefined;
   let byName: string | undefined;
-  const consider = (resourceType: string, handle: (resource: AnyResource) => void) => {
+  const rules = def.currentEvidence;
+  const consider = (resourceType: string, handle: (resource: AnyResource, productText: string) => void) => {
     for (const { resource, match } of input.index.candidates(resourceType, def.codes)) {
       if (match.by === 'name') byName ??= match.matched;
-      handle(resource);
+      handle(resource, match.matched);
     }
+  };
+  const noteActive = (resource: AnyResource, at: number | undefined, kind: EvidenceKind) => {
+    activeRefs.push(referenceOf(resource));
+    if (!activeRecord || (at ?? -Infinity) > (activeRecord.at ?? -Infinity)) activeRecord = { at, reference: referenceOf(resource), kind };
+  };
+  const noteStop = (resource: AnyResource, at: number | undefined) => {
+    const why = stopReasonOf(resource);
+    if (why && (!stop || (at ?? -Infinity) >= (stop.at ?? -Infinity))) stop = { ...why, at };
   };
   consider('MedicationRequest', (r) => {
     const status = statusOf(r);
     const intent = typeof r.intent === 'string' ? r.intent : 'order';
-    const authored = dateOf(r, 'authoredOn');
+    // A renewal shows as a new authoredOn or a new validity period.
+    const validity = (r.dispenseRequest as { validityPeriod?: { start?: unknown } } | undefined)?.validityPeriod?.start;
+    const renewed = parseFhirDate(validity);
+    const authoredOn = dateOf(r, 'authoredOn');
+    const authored = renewed !== undefined && (authoredOn === undefined || renewed > authoredOn) ? renewed : authoredOn;
     if (status === 'active' && ACTIVE_ORDER_INTENTS.has(intent)) {
-      active = true;
-      activeRefs.push(referenceOf(r));
-      if (authored !== undefined) starts.push(authored);
+      noteActive(r, authored, 'order');
+      if (authored !== undefined) {
+        starts.push(authored);
+        if (rules) evidence.push({ kind: 'order', at: authored, coversUntil: addDuration(authored, rules.order), reference: referenceOf(r) });
+      }
     }
-    if (status === 'completed' && authored !== undefined) {
+    if ((status === 'completed' || status === 'stopped') && authored !== undefined) {
       starts.push(authored);
       if (def.completedOrdersAreDoses) doses.push({ at: authored, reference: referenceOf(r) });
     }
+    if (status === 'stopped' || status === 'cancelled') noteStop(r, authored);
   });
   consider('MedicationStatement', (r) => {
     const status = statusOf(r);
     const start = dateOf(r, 'effectiveDateTime', 'effectivePeriod.start', 'dateAsserted');
     const end = dateOf(r, 'effectivePeriod.end');
-    if (status === 'active') {
-      active = true;
-      activeRefs.push(referenceOf(r));
+    const asserted = newestDateOf(r, 'dateAsserted', 'effectiveDateTime', 'effectivePeriod.start');
+    if (status === 'active' || status === 'intended') {
+      noteActive(r, asserted, 'statement');
+      if (rules && asserted !== undefined) {
+        const until = addDuration(asserted, rules.statement);
+        evidence.push({ kind: 'statement', at: asserted, coversUntil: end !== undefined ? Math.min(until, end + DAY_MS) : until, reference: referenceOf(r) });
+      }
     }
     if (status === 'active' || status === 'completed') {
       if (start !== undefined) {
@@ -411,28 +538,82 @@ function extractMedication(def: MedicationFactDef, input: ExtractionInput): Fact
         doses.push({ at: start, reference: referenceOf(r) });
       }
       if (end !== undefined) doses.push({ at: end, reference: referenceOf(r) });
+      if (rules && status === 'completed' && end !== undefined) evidence.push({ kind: 'statement', at: end, coversUntil: end + DAY_MS, reference: referenceOf(r) });
     }
+    if (status === 'stopped') noteStop(r, end ?? start);
   });
-  consider('MedicationAdministration', (r) => {
+  consider('MedicationAdministration', (r, productText) => {
     const status = statusOf(r);
-    if (status !== 'completed' && status !== 'in-progress') return;
     const at = dateOf(r, 'effectiveDateTime', 'effectivePeriod.start');
+    if (status === 'stopped' || status === 'not-done') noteStop(r, at);
+    if (status !== 'completed' && status !== 'in-progress') return;
     if (at !== undefined) {
       doses.push({ at, reference: referenceOf(r) });
       starts.push(at);
+      if (rules) {
+        const texts = conceptsOf(r, () => undefined).flatMap((c) => textsOf(c)).concat(productText);
+        const window = rules.administrationByProduct.find((p) => texts.some((t) => p.pattern.test(t)))?.window ?? rules.administration;
+        evidence.push({ kind: 'administration', at, coversUntil: addDuration(at, window), reference: referenceOf(r) });
+      }
     }
   });
+  consider('MedicationDispense', (r) => {
+    const status = statusOf(r);
+    if (status !== 'completed' && status !== 'in-progress') return;
+    const at = dateOf(r, 'whenHandedOver', 'whenPrepared');
+    if (at === undefined) return;
+    starts.push(at);
+    if (rules) {
+      const days = daysSupplyOf(r);
+      const coversUntil = days !== undefined ? at + days * rules.dispenseFactor * DAY_MS : addDuration(at, rules.order);
+      evidence.push({ kind: 'dispense', at, coversUntil, reference: referenceOf(r) });
+    }
+  });
+
   doses.sort((a, b) => a.at - b.at);
-  const first = doses[0];
-  const last = doses[doses.length - 1];
-  if (!active && last && def.recentDoseWindow && isWithin(last.at, input.now, def.recentDoseWindow)) {
-    active = true;
-    activeRefs.push(last.reference);
+  // One dose recorded twice (its administration and its completed order) counts once.
+  const distinct: { at: number; reference: string }[] = [];
+  const sameDoseMs = def.sameDoseWithin ? (def.sameDoseWithin.unit === 'D' ? def.sameDoseWithin.amount : def.sameDoseWithin.unit === 'W' ? def.sameDoseWithin.amount * 7 : 30 * def.sameDoseWithin.amount) * DAY_MS : 0;
+  for (const dose of doses) {
+    const previous = distinct[distinct.length - 1];
+    if (previous && dose.at - previous.at < sameDoseMs) continue;
+    distinct.push(dose);
+  }
+  const first = distinct[0];
+  const last = distinct[distinct.length - 1];
+
+  let active: boolean;
+  let state: Fact['state'] = 'known';
+  let currentDisplay: string;
+  evidence.sort((a, b) => b.at - a.at);
+  const newestEvidence = evidence[0];
+  const lastDay = last ? formatDate(last.at) : undefined;
+  if (rules) {
+    const covering = evidence.find((e) => e.coversUntil >= now && e.at <= now + DAY_MS);
+    active = covering !== undefined;
+    if (active) {
+      activeRefs.length = 0;
+      activeRefs.push(covering!.reference);
+      currentDisplay = `current (last evidence: ${covering!.kind} of ${formatDate(covering!.at)})`;
+    } else if (activeRecord) {
+      state = 'stale';
+      const at = activeRecord.at;
+      currentDisplay = `not confirmed current (last evidence: ${activeRecord.kind} of ${dated(at)})`;
+    } else {
+      currentDisplay = newestEvidence ? `not current (last evidence: ${newestEvidence.kind} of ${formatDate(newestEvidence.at)})` : lastDay ? `not current (last dose ${lastDay})` : 'none recorded';
+    }
+  } else {
+    active = activeRecord !== undefined;
+    if (!active && last && def.recentDoseWindow && isWithin(last.at, now, def.recentDoseWindow)) {
+      active = true;
+      activeRefs.push(last.reference);
+    }
+    currentDisplay = active ? `current${lastDay ? ` (last dose ${lastDay})` : ''}` : lastDay ? `not current (last dose ${lastDay})` : 'none recorded';
   }
   const notes = byName ? [`identified by name ("${byName}"): the code list for this drug is not fully verified`] : [];
   // Plain literals of one shape (no object spread): ten medication classes make fifty facts per call.
-  const fact = (suffix: string, label: string, state: Fact['state'], value: FactValue | undefined, display: string | undefined, at: number | undefined, sources: string[], factNotes = notes): Fact => {
-    const made: Fact = { id: suffix ? `${def.id}.${suffix}` : def.id, label: suffix ? `${def.label}: ${label}` : def.label, state, sources, notes: factNotes };
+  const fact = (suffix: string, label: string, factState: Fact['state'], value: FactValue | undefined, display: string | undefined, at: number | undefined, sources: string[], factNotes = notes): Fact => {
+    const made: Fact = { id: suffix ? `${def.id}.${suffix}` : def.id, label: suffix ? `${def.label}: ${label}` : def.label, state: factState, sources, notes: factNotes };
     if (value !== undefined) made.value = value;
     if (display !== undefined) made.display = display;
     if (at !== undefined) made.at = at;
@@ -445,23 +626,27 @@ function extractMedication(def: MedicationFactDef, input: ExtractionInput): Fact
     return fact(suffix, label, 'known', day, day, point.at, [point.reference]);
   };
   const since = starts.length > 0 ? Math.min(...starts) : undefined;
-  const lastDay = last ? formatDate(last.at) : undefined;
+  // The newest sign of use, of any kind (what a "stale" card quotes).
+  const lastSign: { kind: string; at: number | undefined; reference: string } | undefined =
+    newestEvidence && (!activeRecord || newestEvidence.at >= (activeRecord.at ?? -Infinity))
+      ? newestEvidence
+      : activeRecord ?? (last ? { kind: 'dose', at: last.at, reference: last.reference } : undefined);
+  const stopped = stop as { reason: string; text: string; at: number | undefined } | undefined;
   return [
-    fact(
-      '',
-      '',
-      'known',
-      active,
-      active ? `current${lastDay ? ` (last dose ${lastDay})` : ''}` : lastDay ? `not current (last dose ${lastDay})` : 'none recorded',
-      last?.at,
-      activeRefs.length > 0 ? activeRefs.slice(0, 5) : last ? [last.reference] : [],
-    ),
+    fact('', '', state, active, currentDisplay, active ? newestEvidence?.at ?? last?.at : activeRecord?.at ?? last?.at, activeRefs.length > 0 ? activeRefs.slice(0, 5) : last ? [last.reference] : []),
     dateFact('firstDose', 'first dose', first),
     dateFact('lastDose', 'last dose', last),
-    fact('everGiven', 'ever given', 'known', doses.length > 0, doses.length > 0 ? `${doses.length} dose record(s)` : 'never', undefined, doses.slice(-3).map((d) => d.reference)),
+    fact('everGiven', 'ever given', 'known', distinct.length > 0, distinct.length > 0 ? `${distinct.length} dose(s)` : 'never', undefined, distinct.slice(-3).map((d) => d.reference)),
     since !== undefined
       ? fact('since', 'since', 'known', formatDate(since), formatDate(since), since, [])
       : fact('since', 'since', 'unknown', undefined, undefined, undefined, [], ['no start date recorded']),
+    fact('doseCount', 'doses given', 'known', distinct.length, String(distinct.length), last?.at, distinct.map((d) => d.reference).slice(-12)),
+    lastSign && lastSign.at !== undefined
+      ? fact('lastEvidence', 'last evidence of use', 'known', formatDate(lastSign.at), `${lastSign.kind} of ${formatDate(lastSign.at)}`, lastSign.at, [lastSign.reference])
+      : fact('lastEvidence', 'last evidence of use', 'unknown', undefined, undefined, undefined, [], ['no dated record of use']),
+    stopped
+      ? fact('stopReason', 'reason stopped', 'known', stopped.reason, `${stopped.text}${stopped.at !== undefined ? ` (${formatDate(stopped.at)})` : ''}`, stopped.at, [])
+      : fact('stopReason', 'reason stopped', 'unknown', undefined, undefined, undefined, [], ['no reason recorded']),
   ];
 }
 
@@ -474,8 +659,29 @@ function extractPatient(def: PatientFactDef, input: ExtractionInput): Fact {
     if (at === undefined) return unknownFact(def.id, def.label, 'birth date not documented');
     return { id: def.id, label: def.label, state: 'known', value: String(raw), display: String(raw), at, sources: [referenceOf(patient)], notes: [] };
   }
+  if (def.field === 'sex') return patientSex(def, patient);
   if (typeof raw !== 'string' || raw === '') return unknownFact(def.id, def.label, 'not documented');
   return { id: def.id, label: def.label, state: 'known', value: raw, display: raw, sources: [referenceOf(patient)], notes: [] };
+}
+
+const US_CORE_BIRTH_SEX = 'http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex';
+
+/**
+ * Revision 2: sex for clinical rules — Patient.gender female/male; otherwise the US Core birth sex
+ * (F/M); otherwise "other" (gender other) or unknown. Menopause is inferred only for female patients.
+ */
+function patientSex(def: PatientFactDef, patient: AnyResource): Fact {
+  const reference = referenceOf(patient);
+  const gender = typeof patient.gender === 'string' ? patient.gender : undefined;
+  if (gender === 'female' || gender === 'male') return { id: def.id, label: def.label, state: 'known', value: gender, display: gender, sources: [reference], notes: [] };
+  const extensions = Array.isArray(patient.extension) ? (patient.extension as { url?: unknown; valueCode?: unknown }[]) : [];
+  const birthSex = extensions.find((e) => e && e.url === US_CORE_BIRTH_SEX)?.valueCode;
+  if (birthSex === 'F' || birthSex === 'M') {
+    const value = birthSex === 'F' ? 'female' : 'male';
+    return { id: def.id, label: def.label, state: 'known', value, display: `${value} (birth sex)`, sources: [reference], notes: [] };
+  }
+  if (gender === 'other') return { id: def.id, label: def.label, state: 'known', value: 'other', display: 'other', sources: [reference], notes: [] };
+  return unknownFact(def.id, def.label, 'sex not documented');
 }
 
 function extractDerived(def: DerivedFactDef, input: ExtractionInput, facts: Record<string, Fact>): Fact {

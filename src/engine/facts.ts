@@ -26,6 +26,8 @@ export interface Fact {
   notes: string[];
   /** The value came from a medication matched by name rather than code (uncertain code list). */
   matchedByName?: boolean;
+  /** The lab's lower reference limit of the value used, in the fact's unit (quantity facts that keep it). */
+  referenceLow?: number;
   /** All usable numeric results (quantity facts), newest first; used by calculators, not shown. */
   series?: SeriesPoint[];
 }

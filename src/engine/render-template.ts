@@ -1,4 +1,4 @@
-import { formatDate } from '../fhir/dates';
+import { describeDuration, formatDate, parseDuration } from '../fhir/dates';
 import type { Facts } from './facts';
 
 /** What `{{…}}` placeholders in card texts and resource templates can read. */
@@ -12,7 +12,8 @@ export interface TemplateScope {
 
 const PLACEHOLDER = /\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}/g;
 const WHOLE_PLACEHOLDER = /^\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}$/;
-const FACT_PROPERTIES = new Set(['value', 'display', 'date']);
+const FACT_PROPERTIES = new Set(['value', 'display', 'date', 'reference']);
+const ISO_DURATION = /^P\d+[DWMY]$/;
 
 type Resolved = string | number | boolean | undefined;
 
@@ -24,11 +25,14 @@ function resolve(path: string, scope: TemplateScope): Resolved {
       const fact = scope.facts[rest.slice(0, -1).join('.')];
       if (!fact) return undefined;
       if (property === 'date') return fact.at === undefined ? undefined : formatDate(fact.at);
+      if (property === 'reference') return fact.sources[0];
       if (property === 'display') return fact.display ?? (fact.value === undefined ? undefined : String(fact.value));
       return fact.value;
     }
     case 'setting': {
       const value = scope.settings.get(rest.join('.'));
+      // Windows read as words on cards ("30 days"), so a threshold is written once, in the settings.
+      if (typeof value === 'string' && ISO_DURATION.test(value)) return describeDuration(parseDuration(value));
       return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? value : undefined;
     }
     case 'context':
@@ -51,7 +55,7 @@ export function placeholderError(path: string, factIds: ReadonlySet<string>, set
     case 'fact': {
       const property = rest[rest.length - 1];
       const id = rest.slice(0, -1).join('.');
-      if (!property || !FACT_PROPERTIES.has(property)) return `'${path}': use fact.<id>.value, .display or .date`;
+      if (!property || !FACT_PROPERTIES.has(property)) return `'${path}': use fact.<id>.value, .display, .date or .reference`;
       return factIds.has(id) ? undefined : `'${path}': unknown fact '${id}'`;
     }
     case 'setting':

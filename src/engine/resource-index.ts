@@ -3,7 +3,7 @@ import { codingsOf, textsOf } from '../fhir/codes';
 
 export type AnyResource = { resourceType: string; id?: string; [key: string]: unknown };
 
-const MEDICATION_TYPES = new Set(['MedicationRequest', 'MedicationStatement', 'MedicationAdministration']);
+const MEDICATION_TYPES = new Set(['MedicationRequest', 'MedicationStatement', 'MedicationAdministration', 'MedicationDispense']);
 
 /** Resolves a medication-bearing resource's medicationReference to a Medication (bundle, contained, fetched). */
 export type MedicationLookup = (resource: AnyResource) => AnyResource | undefined;

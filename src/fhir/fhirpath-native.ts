@@ -131,7 +131,7 @@ const clinicalStatusIn = (r: unknown, statuses: readonly string[]) =>
   path(r, 'clinicalStatus').length === 0 || intersects(codesOf(r, 'clinicalStatus'), statuses);
 const periodPart = (r: unknown, element: string, part: string) => ofType(r, element, 'Period').flatMap((p) => prop(p, part));
 
-const WITH_STATUS = ['Observation', 'Procedure', 'ServiceRequest', 'FamilyMemberHistory', 'MedicationRequest', 'MedicationStatement', 'MedicationAdministration'];
+const WITH_STATUS = ['Observation', 'Procedure', 'ServiceRequest', 'FamilyMemberHistory', 'MedicationRequest', 'MedicationStatement', 'MedicationAdministration', 'MedicationDispense'];
 const WITH_CLINICAL_STATUS = ['Condition', 'AllergyIntolerance'];
 
 export const NATIVE_FHIRPATH: Readonly<Record<string, NativeEntry>> = {

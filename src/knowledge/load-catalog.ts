@@ -71,6 +71,8 @@ const CONTEXT_TOKENS: Record<HookName, string[]> = {
 };
 const USER_TOKENS = ['userPractitionerId', 'userPractitionerRoleId', 'userPatientId', 'userRelatedPersonId'];
 
+// MedicationDispense is only extra evidence of current use (revision 2): a client that does not send it
+// leaves the facts as the orders, statements and administrations say, rather than all unknown.
 const MEDICATION_READS = ['MedicationRequest', 'MedicationStatement', 'MedicationAdministration', 'Medication'];
 
 class Problems {
@@ -280,12 +282,12 @@ export function loadCatalog({ root }: LoadOptions): Catalog {
     const answer = path('fhir-mappings/defaults.yaml', `${field}.answer`, d.answer);
     compiledDefaults.set(type, { ...(where ? { where } : {}), date: date ?? compilePath('{}'), ...(answer ? { answer } : {}) });
   }
-  const sourceBase = (file: string, field: string, source: { resourceType: string; codes: CodesRef; where?: string; date?: string }, inlineId: string) => {
+  const sourceBase = (file: string, field: string, source: { resourceType: string; codes?: CodesRef; where?: string; date?: string }, inlineId: string) => {
     defaultsFor(file, `${field}.resourceType`, source.resourceType);
     const d = compiledDefaults.get(source.resourceType);
     return {
       resourceType: source.resourceType,
-      codes: codesRef(file, `${field}.codes`, source.codes, inlineId)!,
+      codes: source.codes === undefined ? undefined : codesRef(file, `${field}.codes`, source.codes, inlineId),
       where: source.where !== undefined ? path(file, `${field}.where`, source.where) : d?.where,
       date: (source.date !== undefined ? path(file, `${field}.date`, source.date) : d?.date) ?? compilePath('{}'),
     };
@@ -313,6 +315,7 @@ export function loadCatalog({ root }: LoadOptions): Catalog {
           values: def.values,
           select: def.select ?? 'newest',
           definitive: new Set(def.definitive ?? []),
+          conflictWhenNewest: def.conflictWhenNewest ? new Set(def.conflictWhenNewest) : undefined,
           window: resolveWindow(file, `${f}.window`, def.window),
           reads: [...new Set(def.sources.map((s) => s.resourceType))],
           sources: def.sources.map((source, i) => {
@@ -329,6 +332,7 @@ export function loadCatalog({ root }: LoadOptions): Catalog {
             if (source.value === undefined && answers.length === 0 && textAnswers.length === 0) problems.add(file, field, 'needs value, answers or textAnswers');
             return {
               ...sourceBase(file, field, source, `${def.id}:${i}`),
+              codes: codesRef(file, `${field}.codes`, source.codes, `${def.id}:${i}`)!,
               answer: path(file, `${field}.answer`, source.answer) ?? compiledDefaults.get(source.resourceType)?.answer ?? compilePath('value'),
               answers,
               textAnswers,
@@ -351,9 +355,11 @@ export function loadCatalog({ root }: LoadOptions): Catalog {
           window: resolveWindow(file, `${f}.window`, def.window),
           plausible: def.plausible as [number, number] | undefined,
           decimals: def.decimals ?? 2,
+          referenceLow: def.referenceLow ?? false,
           reads: [...new Set(def.sources.map((s) => s.resourceType))],
           sources: def.sources.map((source, i) => ({
             ...sourceBase(file, `${f}.sources[${i}]`, source, `${def.id}:${i}`),
+            codes: codesRef(file, `${f}.sources[${i}].codes`, source.codes, `${def.id}:${i}`)!,
             value: path(file, `${f}.sources[${i}].value`, source.value ?? 'value.ofType(Quantity)')!,
             molarMass: source.molarMass,
           })),
@@ -368,8 +374,25 @@ export function loadCatalog({ root }: LoadOptions): Catalog {
           reads: [...new Set(def.sources.map((s) => s.resourceType))],
           sources: def.sources.map((source, i) => {
             const field = `${f}.sources[${i}]`;
+            if (source.codes === undefined && source.textMatch === undefined && source.profile === undefined) {
+              problems.add(file, field, 'needs codes, textMatch or profile (otherwise every resource would count)');
+            }
+            const searchRegexes = (what: string, patterns: string[]): RegExp[] =>
+              patterns.flatMap((pattern, k) => {
+                try {
+                  return [new RegExp(pattern, 'i')];
+                } catch (error) {
+                  problems.add(file, `${field}.textMatch.${what}[${k}]`, `invalid regular expression: ${(error as Error).message}`);
+                  return [];
+                }
+              });
             return {
               ...sourceBase(file, field, source, `${def.id}:${i}`),
+              textMatch: source.textMatch
+                ? { patterns: searchRegexes('patterns', source.textMatch.patterns), negations: searchRegexes('negations', source.textMatch.negations ?? []) }
+                : undefined,
+              profile: source.profile,
+              unlessBodySite: source.unlessBodySite !== undefined ? codesRef(file, `${field}.unlessBodySite`, source.unlessBodySite, `${def.id}:${i}:bodySite`) : undefined,
               answer: path(file, `${field}.answer`, source.answer) ?? compiledDefaults.get(source.resourceType)?.answer ?? compilePath('value'),
               answers: source.answers !== undefined ? codesRef(file, `${field}.answers`, source.answers, `${def.id}:${i}:answers`) : undefined,
               textAnswers: source.textAnswers ? regexes(file, `${field}.textAnswers`, source.textAnswers) : undefined,
@@ -388,6 +411,24 @@ export function loadCatalog({ root }: LoadOptions): Catalog {
             codes,
             recentDoseWindow: resolveWindow(file, `${f}.recentDoseWindow`, def.recentDoseWindow),
             completedOrdersAreDoses: def.completedOrdersAreDoses ?? false,
+            currentEvidence: def.currentEvidence
+              ? {
+                  administration: resolveWindow(file, `${f}.currentEvidence.administration`, def.currentEvidence.administration)!,
+                  statement: resolveWindow(file, `${f}.currentEvidence.statement`, def.currentEvidence.statement)!,
+                  order: resolveWindow(file, `${f}.currentEvidence.order`, def.currentEvidence.order)!,
+                  dispenseFactor: def.currentEvidence.dispenseFactor,
+                  administrationByProduct: (def.currentEvidence.administrationByProduct ?? []).flatMap((entry, k) => {
+                    const field = `${f}.currentEvidence.administrationByProduct[${k}]`;
+                    try {
+                      return [{ pattern: new RegExp(entry.pattern, 'i'), window: resolveWindow(file, `${field}.window`, entry.window)! }];
+                    } catch (error) {
+                      problems.add(file, `${field}.pattern`, `invalid regular expression: ${(error as Error).message}`);
+                      return [];
+                    }
+                  }),
+                }
+              : undefined,
+            sameDoseWithin: resolveWindow(file, `${f}.sameDoseWithin`, def.sameDoseWithin),
             reads: MEDICATION_READS,
           });
         }
@@ -620,7 +661,12 @@ export function loadCatalog({ root }: LoadOptions): Catalog {
       const shownFacts = [...read.positive];
       for (const id of rule.card.facts ?? []) if (!shownFacts.includes(id)) shownFacts.push(id);
       const absenceFacts = read.absence.filter((id) => !shownFacts.includes(id));
-      rules.push({ ...rule, when, ...(variants ? { variants } : {}), ruleSet: ruleFile.ruleSet, shownFacts, absenceFacts });
+      const suggestions = rule.card.suggestions?.map((sg, i) => {
+        checkText(file, `${f}.card.suggestions[${i}].label`, sg.label);
+        return sg.when ? { ...sg, when: resolveCondition(file, `${f}.card.suggestions[${i}].when`, sg.when as ConditionNode) } : sg;
+      });
+      const card = suggestions ? { ...rule.card, suggestions } : rule.card;
+      rules.push({ ...rule, card, when, ...(variants ? { variants } : {}), ruleSet: ruleFile.ruleSet, shownFacts, absenceFacts });
     });
     const appendix = (ruleFile.appendix ?? []).map((a, i) => {
       checkText(file, `appendix[${i}].text`, a.text);

@@ -55,7 +55,8 @@ export function traceability(catalog: Catalog, scenarios: readonly LoadedScenari
   lines.push('| Seed | Statement | Rules | Scenarios (fire) |', '|---|---|---|---|');
   for (const [id, statement] of Object.entries(catalog.seed.statements)) {
     const implementing = rulesBySeed.get(id) ?? [];
-    const ruleNames = implementing.length > 0 ? implementing.join(', ') : `— (${statement.noRuleBecause ?? 'none'})`;
+    const departs = statement.notFollowedBecause ? `<br>**Not followed as written:** ${statement.notFollowedBecause.replace(/\|/g, '\\|')}` : '';
+    const ruleNames = (implementing.length > 0 ? implementing.join(', ') : `— (${statement.noRuleBecause ?? 'none'})`) + departs;
     const proofs = [...new Set(implementing.flatMap((r) => fires.get(r.split(' ')[0]!) ?? []))];
     lines.push(`| ${id} | ${statement.text.replace(/\|/g, '\\|')} | ${ruleNames} | ${proofs.slice(0, 3).map(link).join('<br>')}${proofs.length > 3 ? `<br>… ${proofs.length - 3} more` : ''} |`);
   }

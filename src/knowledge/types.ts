@@ -28,7 +28,17 @@ export interface QuantitySource extends SourceBase {
   molarMass: number | undefined;
 }
 
-export interface PresenceSource extends SourceBase {
+export interface TextMatch {
+  patterns: RegExp[];
+  negations: RegExp[];
+}
+
+export interface PresenceSource extends Omit<SourceBase, 'codes'> {
+  /** Undefined: every resource of the type is a candidate. */
+  codes: CodeList | undefined;
+  textMatch: TextMatch | undefined;
+  profile: string | undefined;
+  unlessBodySite: CodeList | undefined;
   answer: CompiledPath;
   answers: CodeList | undefined;
   textAnswers: RegExp[] | undefined;
@@ -47,6 +57,7 @@ export interface CodedFactDef extends FactBase {
   values: string[];
   select: 'newest' | 'highest';
   definitive: ReadonlySet<string>;
+  conflictWhenNewest: ReadonlySet<string> | undefined;
   window: Duration | undefined;
   sources: CodedSource[];
 }
@@ -59,6 +70,7 @@ export interface QuantityFactDef extends FactBase {
   window: Duration | undefined;
   plausible: [number, number] | undefined;
   decimals: number;
+  referenceLow: boolean;
   sources: QuantitySource[];
 }
 
@@ -68,16 +80,26 @@ export interface PresenceFactDef extends FactBase {
   sources: PresenceSource[];
 }
 
+export interface CurrentEvidence {
+  administration: Duration;
+  statement: Duration;
+  order: Duration;
+  dispenseFactor: number;
+  administrationByProduct: { pattern: RegExp; window: Duration }[];
+}
+
 export interface MedicationFactDef extends FactBase {
   kind: 'medication';
   codes: CodeList;
   recentDoseWindow: Duration | undefined;
   completedOrdersAreDoses: boolean;
+  currentEvidence: CurrentEvidence | undefined;
+  sameDoseWithin: Duration | undefined;
 }
 
 export interface PatientFactDef extends FactBase {
   kind: 'patient';
-  field: 'birthDate' | 'gender';
+  field: 'birthDate' | 'gender' | 'sex';
 }
 
 export interface DerivedFactDef extends FactBase {
@@ -91,7 +113,7 @@ export interface DerivedFactDef extends FactBase {
 export type FactDef = CodedFactDef | QuantityFactDef | PresenceFactDef | MedicationFactDef | PatientFactDef | DerivedFactDef;
 
 /** Sub-facts a medication fact produces next to its own (active) value. */
-export const MEDICATION_OUTPUTS = ['firstDose', 'lastDose', 'everGiven', 'since'] as const;
+export const MEDICATION_OUTPUTS = ['firstDose', 'lastDose', 'everGiven', 'since', 'doseCount', 'lastEvidence', 'stopReason'] as const;
 
 /** Facts the engine derives from the draft orders of order-select / order-sign. */
 export const DRAFT_FACTS: Record<string, string> = {
@@ -102,6 +124,7 @@ export const DRAFT_FACTS: Record<string, string> = {
   'draft.infusionMinutes': 'Ordered infusion time',
   'draft.productMg': 'Ordered product (mg per container)',
   'draft.doseWithinRenalLimit': 'Ordered dose within the renally adjusted dose',
+  'draft.osteoporosisIndication': 'Ordered for osteoporosis (no breast-cancer reason)',
 };
 
 /** A condition with every `{setting}` replaced by its value (durations parsed). */

@@ -72,6 +72,11 @@ export const CodedFactSchema = Type.Object(
     select: Type.Optional(Type.Union([Type.Literal('newest'), Type.Literal('highest')])),
     /** Values that settle the question; only a disagreement between these is a conflict. */
     definitive: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+    /**
+     * Only a newest value in this list makes a disagreement a conflict (HER2: a newer negative after a
+     * positive, common after neoadjuvant therapy); a newer value outside it simply decides. Default: all.
+     */
+    conflictWhenNewest: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
     /** Older than this, the newest value is `stale`. */
     window: Type.Optional(WindowSchema),
     sources: Type.Array(CodedSourceSchema, { minItems: 1 }),
@@ -105,7 +110,22 @@ export const QuantityFactSchema = Type.Object(
     /** Plausible range in the target unit; a value outside it is not used (reported). */
     plausible: Type.Optional(Type.Tuple([Type.Number(), Type.Number()])),
     decimals: Type.Optional(Type.Integer({ minimum: 0, maximum: 4 })),
+    /** Keep the lab's lower reference limit (referenceRange.low, converted) of the value used. */
+    referenceLow: Type.Optional(Type.Boolean()),
     sources: Type.Array(QuantitySourceSchema, { minItems: 1 }),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * Free-text evidence (revision 2: metastasis written only as text). Patterns are case-insensitive
+ * regular expressions searched anywhere in code.text and Coding.display; a text that matches one of
+ * `negations` or `ignore` (negated or node-only mentions) is removed before the patterns are tried.
+ */
+const TextMatchSchema = Type.Object(
+  {
+    patterns: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+    negations: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
   },
   { additionalProperties: false },
 );
@@ -113,6 +133,14 @@ export const QuantityFactSchema = Type.Object(
 const PresenceSourceSchema = Type.Object(
   {
     ...sourceBase,
+    /** Omitted: every resource of the type is a candidate (with textMatch or profile). */
+    codes: Type.Optional(CodesRefSchema),
+    /** Only resources whose text matches (after negations are removed) count; the text is quoted. */
+    textMatch: Type.Optional(TextMatchSchema),
+    /** Only resources claiming this profile (meta.profile, version ignored) count. */
+    profile: Type.Optional(Type.String({ minLength: 1 })),
+    /** Resources whose bodySite is in this list do not count (e.g. regional lymph nodes). */
+    unlessBodySite: Type.Optional(CodesRefSchema),
     answer: Type.Optional(FhirPathSchema),
     /** When set, the resource counts only if its answer is in this list (e.g. hCG positive). */
     answers: Type.Optional(CodesRefSchema),
@@ -144,6 +172,29 @@ export const MedicationFactSchema = Type.Object(
     recentDoseWindow: Type.Optional(WindowSchema),
     /** One-off infusion orders are often closed as `completed` once given: count them as doses. */
     completedOrdersAreDoses: Type.Optional(Type.Boolean()),
+    /**
+     * Revision 2: "current" needs recent evidence of use. An administration within `administration`
+     * (1.5 × the dosing interval), a dispense whose days' supply × `dispenseFactor` covers today, a
+     * statement within `statement` of its effective date or date asserted, an active order authored
+     * within `order`. Older evidence only: the fact is `stale` ("last evidence: order of <date>").
+     */
+    currentEvidence: Type.Optional(
+      Type.Object(
+        {
+          administration: WindowSchema,
+          statement: WindowSchema,
+          order: WindowSchema,
+          dispenseFactor: Type.Number({ minimum: 1 }),
+          /** Products given more often than the class default (e.g. monthly GnRH depots): text pattern → window. */
+          administrationByProduct: Type.Optional(
+            Type.Array(Type.Object({ pattern: Type.String({ minLength: 1 }), window: WindowSchema }, { additionalProperties: false })),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    /** Doses closer together than this are one dose recorded twice (an administration and its order). */
+    sameDoseWithin: Type.Optional(WindowSchema),
   },
   { additionalProperties: false },
 );
@@ -152,7 +203,8 @@ export const PatientFactSchema = Type.Object(
   {
     ...factBase,
     kind: Type.Literal('patient'),
-    field: Type.Union([Type.Literal('birthDate'), Type.Literal('gender')]),
+    /** sex: Patient.gender female/male, else the US Core birth sex extension (F/M), else other/unknown. */
+    field: Type.Union([Type.Literal('birthDate'), Type.Literal('gender'), Type.Literal('sex')]),
   },
   { additionalProperties: false },
 );

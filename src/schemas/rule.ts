@@ -80,6 +80,8 @@ const SuggestionTemplateSchema = Type.Object(
   {
     label: Type.String({ minLength: 1 }),
     isRecommended: Type.Optional(Type.Boolean()),
+    /** The suggestion is offered only when this condition is true (e.g. the one-click order is safe). */
+    when: Type.Optional(ConditionRef),
     actions: Type.Array(
       Type.Object(
         {
@@ -281,6 +283,8 @@ export const SeedStatementsFileSchema = Type.Object(
           text: Type.String({ minLength: 1 }),
           /** Statements that are background rather than a decision say why no rule implements them. */
           noRuleBecause: Type.Optional(Type.String({ minLength: 1 })),
+          /** Where the catalogue deliberately departs from the statement (revision 2), and why. */
+          notFollowedBecause: Type.Optional(Type.String({ minLength: 1 })),
         },
         { additionalProperties: false },
       ),
