@@ -75,8 +75,8 @@ test('patient-view for a candidate: the page shows the service cards with colour
   const recommend = cards[0]!;
   expect(recommend.indicator).toBe('info');
   expect(recommend.border).toBe(INFO_BLUE);
-  expect(recommend.summary).toMatch(/^Adjuvant zoledronic acid 4 mg IV every 6 months for 3–5 years is recommended/);
-  expect(recommend.detailHtml).toContain('<strong>4 mg IV over ≥ 15 minutes every 6 months for 3–5 years</strong>');
+  expect(recommend.summary).toMatch(/^Adjuvant zoledronic acid 4 mg IV every 6 months is recommended/);
+  expect(recommend.detailHtml).toContain('<strong>4 mg IV over ≥ 15 minutes every 6 months</strong>');
   expect(recommend.detailHtml).toMatch(/<ul><li><strong>Breast cancer<\/strong>/);
   expect(recommend.sourceHref).toBe('https://doi.org/10.1016/S0140-6736(15)60908-4');
   expect(recommend.suggestions).toEqual(['Order zoledronic acid 4 mg IV every 6 months']);
@@ -112,6 +112,6 @@ test('ordering zoledronic acid for the patient with severe renal impairment show
   const cards = await renderedCards();
   expect(cards.map((c) => c.rule)).toEqual(manifest.patients.find((p) => p.id === 'zol-09')!.expected['order-select']);
   expect(cards[0]).toMatchObject({ indicator: 'critical', border: CRITICAL_RED, suggestions: ['Remove the zoledronic acid order'] });
-  expect(cards[0]!.summary).toMatch(/not recommended: creatinine clearance 2\d(\.\d)? mL\/min/);
+  expect(cards[0]!.summary).toMatch(/not recommended: creatinine clearance 2\d(\.\d)? mL\/min/i);
   await page.screenshot({ path: join(ARTIFACTS, 'demo-ehr-zol-09-order-select.png'), fullPage: true });
 }, 60_000);

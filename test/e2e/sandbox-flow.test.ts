@@ -110,7 +110,7 @@ describe('the sandbox path in detail', () => {
     expect((draft.draftOrders.entry as unknown[]).length).toBe(2);
     const call = await env.client.orderSelect('zol-12', draft);
     expect(call.status).toBe(200);
-    expect(ruleIdsOf(call.cards)).toEqual(['OS-DENTAL', 'OS-ACUTE-PHASE']);
+    expect(ruleIdsOf(call.cards)).toEqual(['OS-DENTAL', 'OS-VITAMIN-D', 'OS-ACUTE-PHASE']);
     const dental = call.cards[0]!;
     expect(dental.indicator).toBe('warning');
     expect(dental.overrideReasons!.every((r) => r.display)).toBe(true);

@@ -21,5 +21,5 @@ test('the README curl example returns the PV-RECOMMEND card', async () => {
 test('the order-select example returns the first-dose cards', async () => {
   const response = await postHook(t.app, ORDER_CHECK, example('order-select-request.json'));
   expect(response.status).toBe(200);
-  expect(ruleIdsOf(response.body.cards)).toEqual(['OS-CALCIUM-VITD', 'OS-ACUTE-PHASE']);
+  expect(ruleIdsOf(response.body.cards)).toEqual(['OS-CALCIUM-VITD', 'OS-VITAMIN-D', 'OS-ACUTE-PHASE']);
 });

@@ -7,7 +7,7 @@ import { ELIGIBILITY, ORDER_CHECK, orderRequest, patientViewRequest, prefetchFor
 const PATIENT = 'pt-candidate';
 const chart = chartOf('candidate-postmenopausal');
 const PV_EXPECTED = ['PV-RECOMMEND', 'PV-CALCIUM-VITD'];
-const ORDER_EXPECTED = ['OS-CALCIUM-VITD', 'OS-ACUTE-PHASE'];
+const ORDER_EXPECTED = ['OS-CALCIUM-VITD', 'OS-VITAMIN-D', 'OS-ACUTE-PHASE'];
 
 let t: TestApp;
 let fhir: TestFhirServer;
@@ -41,9 +41,12 @@ describe('patient-view', () => {
       status: 'draft',
       subject: { reference: `Patient/${PATIENT}` },
       requester: { reference: 'Practitioner/onc-1' },
-      medicationCodeableConcept: { coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '351114' }, expect.anything()] },
-      dosageInstruction: [{ timing: { repeat: { period: 6, periodUnit: 'mo' } }, doseAndRate: [{ doseQuantity: { value: 4, code: 'mg' } }] }],
+      // Revision 2 §5.4: one orderable product, a bounded course, the indication referenced.
+      medicationCodeableConcept: { coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '351114' }] },
+      reasonReference: [{ reference: 'Condition/cond-bc' }],
+      dosageInstruction: [{ timing: { repeat: { period: 6, periodUnit: 'mo', count: 6, duration: 15, durationUnit: 'min' } }, doseAndRate: [{ doseQuantity: { value: 4, code: 'mg' } }] }],
     });
+    expect((order.dosageInstruction as { text: string }[])[0]!.text).toMatch(/never a calcium-containing solution/);
     expect(card.detail).toContain('postmenopausal (inferred: age 66 ≥ 60)');
     expect(card.detail).toContain('68 kg');
     expect(fhir.requests).toHaveLength(0);

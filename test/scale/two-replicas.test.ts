@@ -7,6 +7,8 @@ import { exportJWK, generateKeyPair, SignJWT, type KeyLike } from 'jose';
 import { promisify } from 'node:util';
 import { PROJECT_ROOT } from '../support/catalog';
 import { chartOf } from '../support/fixtures';
+import { TEST_NOW } from '../support/clock';
+import { shiftDates } from '../../tools/demo-fhir/demo-dates';
 import { describePostgres, testSchema, type TestSchema } from '../support/postgres';
 import { ELIGIBILITY, patientViewRequest, prefetchFor } from '../support/requests';
 
@@ -17,7 +19,9 @@ import { ELIGIBILITY, patientViewRequest, prefetchFor } from '../support/request
  */
 const TSX = join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx');
 const run = promisify(execFile);
-const chart = chartOf('candidate-postmenopausal');
+// The replicas run on the real clock: move the chart's dates from the tests' fixed "now" to today, so
+// its clinical story (e.g. the adjuvant start window) stays what the fixture says.
+const chart = shiftDates(chartOf('candidate-postmenopausal'), Math.round((Date.now() - TEST_NOW) / 86_400_000));
 
 interface Replica {
   process: ChildProcess;
