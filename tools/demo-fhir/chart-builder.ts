@@ -62,6 +62,8 @@ export interface MedicationInput {
   medication: Coding | { text: string };
   text?: string;
   when: string;
+  /** MedicationStatement.dateAsserted: when the list was last reconciled (default: `when`). */
+  asserted?: string;
   status: string;
   dosage?: string;
   dose?: Json;
@@ -189,7 +191,7 @@ export class ChartBuilder {
       ...this.medication(input),
       subject: this.subject,
       effectiveDateTime: input.when,
-      dateAsserted: input.when,
+      dateAsserted: input.asserted ?? input.when,
       ...(dosage ? { dosage } : {}),
     });
     return this;

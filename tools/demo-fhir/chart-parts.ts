@@ -258,11 +258,13 @@ export function dentalExam(c: ChartBuilder, suffix: string, when: string, note?:
   });
 }
 
-export function calciumVitaminD(c: ChartBuilder, when: string): void {
+/** Started `when`; `asserted` is the last medication reconciliation (revision 2 needs recent evidence). */
+export function calciumVitaminD(c: ChartBuilder, when: string, asserted = when): void {
   c.medicationStatement('calcium-vitd', {
     medication: { text: 'calcium carbonate 1250 mg (500 mg elemental) / cholecalciferol 400 IU (vitamin D3) oral tablet' },
     status: 'active',
     when,
+    asserted,
     dosage: '1 tablet by mouth twice daily',
     route: 'oral',
   });

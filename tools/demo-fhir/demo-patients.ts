@@ -220,7 +220,7 @@ function patient07(): Json[] {
   c.medicationRequest('anastrozole', { medication: anastrozole, status: 'active', when: daysBefore(1850), dosage: '1 mg by mouth daily (extended adjuvant)', route: 'oral' });
   renalPanel(c, 'baseline', timeBefore(1846, '08:10'), { creatinine: 0.7, unit: 'mg/dL' });
   zoledronicCourse(c, [1840, 1658, 1476, 1294, 1112, 930, 748, 566, 384, 202]);
-  calciumVitaminD(c, daysBefore(1840));
+  calciumVitaminD(c, daysBefore(1840), daysBefore(20));
   dxa(c, daysBefore(300), { spine: -1.8, femur: -1.5 });
   vitals(c, 'recent', timeBefore(20, '10:00'), { kg: 72, cm: 160 });
   smokingStatus(c, daysBefore(20), 'never');
@@ -243,7 +243,7 @@ function patient08(): Json[] {
   c.medicationRequest('letrozole', { medication: letrozole, status: 'active', when: daysBefore(745), dosage: '2.5 mg by mouth daily', route: 'oral' });
   renalPanel(c, 'baseline', timeBefore(752, '08:20'), { creatinine: 0.72, unit: 'mg/dL', egfr: 92 });
   zoledronicCourse(c, [746, 564, 382, 200]);
-  calciumVitaminD(c, daysBefore(746));
+  calciumVitaminD(c, daysBefore(746), daysBefore(20));
   dxa(c, daysBefore(250), { spine: -1.6, femur: -1.2 });
   vitals(c, 'recent', timeBefore(9, '09:15'), { kg: 80, cm: 160 });
   smokingStatus(c, daysBefore(9), 'never');
@@ -293,7 +293,7 @@ function patient10(): Json[] {
     calciumPanel(c, `m${String(i).padStart(2, '0')}`, timeBefore(days, '08:15'), { calcium: 9.4, calciumUnit: 'mg/dL' });
   });
   zoledronicCourse(c, [384, 200]);
-  calciumVitaminD(c, daysBefore(384));
+  calciumVitaminD(c, daysBefore(384), daysBefore(20));
   dxa(c, daysBefore(395), { spine: -1.2, femur: -0.9 });
   vitals(c, 'recent', timeBefore(6, '08:40'), { kg: 84, cm: 158 });
   smokingStatus(c, daysBefore(6), 'never');
@@ -407,37 +407,97 @@ function patient14(): Json[] {
   return c.resources;
 }
 
+/** Revision 2: liver metastases coded only as a SNOMED site concept (no C78, no stage IV). */
+function patient15(): Json[] {
+  const c = new ChartBuilder('zol-15', 'zol15');
+  c.patient({ given: ['Helen'], family: 'Kowalczyk', birthDate: '1958-09-03', city: 'Rockford', state: 'IL', mrn: 'DEMO-0015' });
+  breastCancer(c, { side: 'right', text: 'Invasive ductal carcinoma, right breast, ER+/PR+/HER2+ (3+), pT2 pN1a', onset: daysBefore(200), icd: 'C50.911', clinicalStatus: 'active' });
+  receptors(c, daysBefore(198), { er: 80, pr: 40, her2: 'ihc3' });
+  surgery(c, daysBefore(170), 'mastectomy', 'right', 'axillary');
+  pathologicStage(c, daysBefore(165), { stage: 'IIB', t: 'pT2', n: 'pN1' });
+  c.condition('liver-metastasis', { code: { system: SCT, code: '94381002', display: 'Secondary malignant neoplasm of liver (disorder)' }, text: 'Liver lesions on staging CT, biopsy-proven', onset: daysBefore(30) });
+  c.medicationRequest('letrozole', { medication: letrozole, status: 'active', when: daysBefore(120), dosage: '2.5 mg by mouth daily', route: 'oral' });
+  dxa(c, daysBefore(110), { spine: -1.0, femur: -0.8 });
+  vitals(c, 'recent', timeBefore(10, '09:00'), { kg: 70, cm: 163 });
+  smokingStatus(c, daysBefore(10), 'never');
+  renalPanel(c, 'recent', timeBefore(10, '08:40'), { creatinine: 0.8, unit: 'mg/dL', egfr: 80 });
+  calciumPanel(c, 'recent', timeBefore(10, '08:40'), { calcium: 9.5, calciumUnit: 'mg/dL', albumin: 4.1, albuminUnit: 'g/dL' });
+  dentalExam(c, 'recent', daysBefore(60));
+  return c.resources;
+}
+
+/** Revision 2: a goserelin order still "active" from three years ago, never administered since. */
+function patient16(): Json[] {
+  const c = new ChartBuilder('zol-16', 'zol16');
+  c.patient({ given: ['Aisha'], family: 'Bello', birthDate: '1984-01-22', city: 'Evanston', state: 'IL', mrn: 'DEMO-0016' });
+  breastCancer(c, { side: 'left', text: 'Invasive ductal carcinoma, left breast, ER+/PR+/HER2+ (3+), pT2 pN1', onset: daysBefore(160), icd: 'C50.912', clinicalStatus: 'remission' });
+  receptors(c, daysBefore(158), { er: 90, pr: 70, her2: 'ihc3' });
+  surgery(c, daysBefore(130), 'lumpectomy', 'left', 'sentinel');
+  pathologicStage(c, daysBefore(125), { stage: 'IIB', t: 'pT2', n: 'pN1' });
+  menopausalStatus(c, daysBefore(158), 'premenopausal', 'Regular menses');
+  c.medicationRequest('goserelin-2023', { medication: goserelin, text: 'goserelin 3.6 mg SC implant every 28 days (fertility preservation during earlier chemotherapy)', status: 'active', when: daysBefore(1100), dosage: '3.6 mg SC every 28 days', route: 'sc' });
+  c.medicationRequest('tamoxifen', { medication: tamoxifen, status: 'active', when: daysBefore(100), dosage: '20 mg by mouth daily', route: 'oral' });
+  dxa(c, daysBefore(90), { spine: -0.5, femur: -0.2 });
+  vitals(c, 'recent', timeBefore(8, '14:00'), { kg: 64, cm: 168 });
+  smokingStatus(c, daysBefore(8), 'never');
+  renalPanel(c, 'recent', timeBefore(8, '13:30'), { creatinine: 0.7, unit: 'mg/dL', egfr: 105 });
+  calciumPanel(c, 'recent', timeBefore(8, '13:30'), { calcium: 9.6, calciumUnit: 'mg/dL', albumin: 4.4, albuminUnit: 'g/dL' });
+  dentalExam(c, 'recent', daysBefore(45));
+  return c.resources;
+}
+
+/** Revision 2: a finished course (6 infusions over 3 years), the last one 14 months ago. */
+function patient17(): Json[] {
+  const c = new ChartBuilder('zol-17', 'zol17');
+  c.patient({ given: ['Carmen'], family: 'Ortiz', birthDate: '1956-11-30', city: 'Joliet', state: 'IL', mrn: 'DEMO-0017', language: 'Spanish' });
+  breastCancer(c, { side: 'right', text: 'Invasive lobular carcinoma, right breast, ER+/PR+/HER2+ (FISH amplified), pT2 pN1a, treated 2022', onset: daysBefore(1560), icd: 'C50.911', clinicalStatus: 'remission' });
+  receptors(c, daysBefore(1558), { er: 95, pr: 60, her2: 'ihc3' });
+  surgery(c, daysBefore(1530), 'mastectomy', 'right', 'sentinel');
+  pathologicStage(c, daysBefore(1525), { stage: 'IIB', t: 'pT2', n: 'pN1' });
+  c.medicationRequest('anastrozole', { medication: anastrozole, status: 'active', when: daysBefore(60), dosage: '1 mg by mouth daily', route: 'oral' });
+  renalPanel(c, 'baseline', timeBefore(1510, '08:10'), { creatinine: 0.7, unit: 'mg/dL' });
+  zoledronicCourse(c, [1505, 1323, 1141, 959, 777, 425], 'completed');
+  calciumVitaminD(c, daysBefore(1505), daysBefore(25));
+  dxa(c, daysBefore(200), { spine: -1.4, femur: -1.2 });
+  vitals(c, 'recent', timeBefore(25, '10:00'), { kg: 68, cm: 158 });
+  smokingStatus(c, daysBefore(25), 'never');
+  renalPanel(c, 'recent', timeBefore(25, '09:30'), { creatinine: 0.8, unit: 'mg/dL', egfr: 74 });
+  calciumPanel(c, 'recent', timeBefore(25, '09:30'), { calcium: 9.4, calciumUnit: 'mg/dL', albumin: 4.0, albuminUnit: 'g/dL' });
+  dentalExam(c, 'recent', daysBefore(100));
+  return c.resources;
+}
+
 /** id, story and expected rule ids per patient; `build` makes the chart. */
 const DEFINITIONS: (Omit<DemoPatient, 'chart' | 'name'> & { build: () => Json[] })[] = [
   {
     id: 'zol-01', file: '01-postmenopausal-candidate.json', build: patient01,
     story: 'Postmenopausal (66), ER+/PR−/HER2+ stage IIA node-positive, on letrozole and Phesgo; DXA T −1.3, dental exam done, no calcium/vitamin D.',
-    expected: { 'patient-view': ['PV-RECOMMEND', 'PV-CALCIUM-VITD'], 'order-select': ['OS-CALCIUM-VITD', 'OS-ACUTE-PHASE'], 'order-sign': ['OS-CALCIUM-VITD', 'OS-ACUTE-PHASE'] },
+    expected: { 'patient-view': ['PV-RECOMMEND', 'PV-CALCIUM-VITD'], 'order-select': ['OS-CALCIUM-VITD', 'OS-VITAMIN-D', 'OS-ACUTE-PHASE'], 'order-sign': ['OS-CALCIUM-VITD', 'OS-VITAMIN-D', 'OS-ACUTE-PHASE'] },
   },
   {
     id: 'zol-02', file: '02-premenopausal-ovarian-suppression.json', build: patient02,
     story: 'Premenopausal (41), ER+/PR+/HER2+ stage IIB, on goserelin (ovarian suppression) + exemestane; DXA normal, on calcium/vitamin D.',
-    expected: { 'patient-view': ['PV-CONSIDER'], 'order-select': ['OS-ACUTE-PHASE'], 'order-sign': ['OS-ACUTE-PHASE'] },
+    expected: { 'patient-view': ['PV-CONSIDER'], 'order-select': ['OS-VITAMIN-D', 'OS-ACUTE-PHASE'], 'order-sign': ['OS-VITAMIN-D', 'OS-ACUTE-PHASE'] },
   },
   {
     id: 'zol-03', file: '03-premenopausal-no-suppression.json', build: patient03,
     story: 'Premenopausal (38), ER+/PR+/HER2+ (IHC 2+, FISH amplified) stage IIA, on tamoxifen without ovarian suppression; labs in SI units.',
-    expected: { 'patient-view': ['PV-NOT-FOR-RECURRENCE'], 'order-select': ['OS-INDICATION', 'OS-CALCIUM-VITD', 'OS-ACUTE-PHASE'], 'order-sign': ['OS-INDICATION', 'OS-CALCIUM-VITD', 'OS-ACUTE-PHASE'] },
+    expected: { 'patient-view': ['PV-NOT-FOR-RECURRENCE'], 'order-select': ['OS-INDICATION', 'OS-CALCIUM-VITD', 'OS-VITAMIN-D', 'OS-ACUTE-PHASE'], 'order-sign': ['OS-INDICATION', 'OS-CALCIUM-VITD', 'OS-VITAMIN-D', 'OS-ACUTE-PHASE'] },
   },
   {
     id: 'zol-04', file: '04-er-negative-osteoporosis.json', build: patient04,
     story: 'Postmenopausal (55), ER−/PR−/HER2+ stage IIA on weekly paclitaxel + trastuzumab; DXA T −2.6 (osteoporosis), former smoker, BMI 22.',
-    expected: { 'patient-view': ['PV-CTIBL'], 'order-select': ['OS-ACUTE-PHASE'], 'order-sign': ['OS-ACUTE-PHASE'] },
+    expected: { 'patient-view': ['PV-OSTEOPOROSIS'], 'order-select': ['OS-VITAMIN-D', 'OS-ACUTE-PHASE'], 'order-sign': ['OS-VITAMIN-D', 'OS-ACUTE-PHASE'] },
   },
   {
     id: 'zol-05', file: '05-er-negative-normal-bone.json', build: patient05,
     story: 'Postmenopausal (53), ER−/PR−/HER2+ (IHC 2+, FISH amplified) stage IIB, residual disease on T-DM1; DXA T −0.4, no fracture risk factors.',
-    expected: { 'patient-view': ['PV-NOT-FOR-RECURRENCE'], 'order-select': ['OS-INDICATION', 'OS-CALCIUM-VITD', 'OS-ACUTE-PHASE'], 'order-sign': ['OS-INDICATION', 'OS-CALCIUM-VITD', 'OS-ACUTE-PHASE'] },
+    expected: { 'patient-view': ['PV-ER-NEGATIVE'], 'order-select': ['OS-CALCIUM-VITD', 'OS-VITAMIN-D', 'OS-ACUTE-PHASE'], 'order-sign': ['OS-CALCIUM-VITD', 'OS-VITAMIN-D', 'OS-ACUTE-PHASE'] },
   },
   {
     id: 'zol-06', file: '06-menopausal-status-unknown.json', build: patient06,
     story: '49, ER+/PR+/HER2+ stage IIA, amenorrhoea since chemotherapy, menopausal status never documented, on tamoxifen.',
-    expected: { 'patient-view': ['PV-MENOPAUSE-UNKNOWN'], 'order-select': ['OS-INDICATION', 'OS-CALCIUM-VITD', 'OS-ACUTE-PHASE'], 'order-sign': ['OS-INDICATION', 'OS-CALCIUM-VITD', 'OS-ACUTE-PHASE'] },
+    expected: { 'patient-view': ['PV-MENOPAUSE-UNKNOWN'], 'order-select': ['OS-INDICATION', 'OS-CALCIUM-VITD', 'OS-VITAMIN-D', 'OS-ACUTE-PHASE'], 'order-sign': ['OS-INDICATION', 'OS-CALCIUM-VITD', 'OS-VITAMIN-D', 'OS-ACUTE-PHASE'] },
   },
   {
     id: 'zol-07', file: '07-zoledronic-five-years.json', build: patient07,
@@ -462,12 +522,12 @@ const DEFINITIONS: (Omit<DemoPatient, 'chart' | 'name'> & { build: () => Json[] 
   {
     id: 'zol-11', file: '11-hypocalcaemia.json', build: patient11,
     story: 'Postmenopausal (68), ER+/HER2+ stage IIB, vitamin D deficiency: calcium 1.95 mmol/L with albumin 38 g/L → corrected ≈ 8.0 mg/dL.',
-    expected: { 'patient-view': ['PV-RECOMMEND', 'PV-CALCIUM-VITD'], 'order-select': ['OS-HYPOCALCEMIA', 'OS-CALCIUM-VITD', 'OS-ACUTE-PHASE'], 'order-sign': ['OS-HYPOCALCEMIA', 'OS-CALCIUM-VITD', 'OS-ACUTE-PHASE'] },
+    expected: { 'patient-view': ['PV-HYPOCALCEMIA', 'PV-RECOMMEND', 'PV-CALCIUM-VITD'], 'order-select': ['OS-HYPOCALCEMIA', 'OS-CALCIUM-VITD', 'OS-VITAMIN-D', 'OS-ACUTE-PHASE'], 'order-sign': ['OS-HYPOCALCEMIA', 'OS-CALCIUM-VITD', 'OS-VITAMIN-D', 'OS-ACUTE-PHASE'] },
   },
   {
     id: 'zol-12', file: '12-no-dental-exam.json', build: patient12,
     story: 'Postmenopausal (67), ER+/HER2+ stage IIA on exemestane, weight in lb; last dental examination 17 months ago.',
-    expected: { 'patient-view': ['PV-RECOMMEND'], 'order-select': ['OS-DENTAL', 'OS-ACUTE-PHASE'], 'order-sign': ['OS-DENTAL', 'OS-ACUTE-PHASE'] },
+    expected: { 'patient-view': ['PV-RECOMMEND'], 'order-select': ['OS-DENTAL', 'OS-VITAMIN-D', 'OS-ACUTE-PHASE'], 'order-sign': ['OS-DENTAL', 'OS-VITAMIN-D', 'OS-ACUTE-PHASE'] },
   },
   {
     id: 'zol-13', file: '13-pregnant.json', build: patient13,
@@ -477,7 +537,22 @@ const DEFINITIONS: (Omit<DemoPatient, 'chart' | 'name'> & { build: () => Json[] 
   {
     id: 'zol-14', file: '14-metastatic.json', build: patient14,
     story: '64, ER+/HER2+ breast cancer (stage IIB in 2023) now with bone metastases (stage IV), on THP.',
-    expected: { 'patient-view': [], 'order-select': ['OS-INDICATION', 'OS-CALCIUM-VITD', 'OS-ACUTE-PHASE'], 'order-sign': ['OS-INDICATION', 'OS-CALCIUM-VITD', 'OS-ACUTE-PHASE'] },
+    expected: { 'patient-view': ['PV-METASTATIC'], 'order-select': ['OS-INDICATION', 'OS-CALCIUM-VITD', 'OS-VITAMIN-D', 'OS-ACUTE-PHASE'], 'order-sign': ['OS-INDICATION', 'OS-CALCIUM-VITD', 'OS-VITAMIN-D', 'OS-ACUTE-PHASE'] },
+  },
+  {
+    id: 'zol-15', file: '15-metastatic-by-site-code.json', build: patient15,
+    story: '68, ER+/PR+/HER2+ stage IIB on letrozole; liver metastases coded only as a SNOMED site concept (revision 2: metastatic, no adjuvant offer).',
+    expected: { 'patient-view': ['PV-METASTATIC'], 'order-select': ['OS-INDICATION', 'OS-CALCIUM-VITD', 'OS-VITAMIN-D', 'OS-ACUTE-PHASE'], 'order-sign': ['OS-INDICATION', 'OS-CALCIUM-VITD', 'OS-VITAMIN-D', 'OS-ACUTE-PHASE'] },
+  },
+  {
+    id: 'zol-16', file: '16-stale-ovarian-suppression.json', build: patient16,
+    story: 'Premenopausal (42), ER+/PR+/HER2+ stage IIB on tamoxifen; a goserelin order from three years ago is still "active", never given since (revision 2: stale).',
+    expected: { 'patient-view': ['PV-NOT-FOR-RECURRENCE'], 'order-select': ['OS-INDICATION', 'OS-CALCIUM-VITD', 'OS-VITAMIN-D', 'OS-ACUTE-PHASE'], 'order-sign': ['OS-INDICATION', 'OS-CALCIUM-VITD', 'OS-VITAMIN-D', 'OS-ACUTE-PHASE'] },
+  },
+  {
+    id: 'zol-17', file: '17-course-completed.json', build: patient17,
+    story: '70, ER+/HER2+ stage IIB treated in 2022; 6 zoledronic acid infusions over 3 years, the last 14 months ago (revision 2: course complete, never a new course).',
+    expected: { 'patient-view': ['PV-COURSE-COMPLETE'], 'order-select': ['OS-COURSE-COMPLETE'], 'order-sign': ['OS-COURSE-COMPLETE'] },
   },
 ];
 function nameOf(chart: Json[]): string {
