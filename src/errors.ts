@@ -106,6 +106,8 @@ export class RateLimitedError extends CdsError {
 
 /** 503: a dependency of the security checks (e.g. a shared replay cache) is down; not the client's fault. */
 export class ServiceUnavailableError extends CdsError {
+  /** Sent as Retry-After: the condition (a slow replay-cache store) is expected to pass quickly. */
+  readonly retryAfterSeconds = 1;
   constructor(message: string) {
     super('CDS_UNAVAILABLE', 503, 'transient', message);
   }

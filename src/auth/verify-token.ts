@@ -166,7 +166,8 @@ export class TokenVerifier {
     if (typeof payload.jti !== 'string' || payload.jti.length === 0 || payload.jti.length > 256) reject('invalid-claim');
     const tenant = payload.tenant;
     if (tenant !== undefined && typeof tenant !== 'string') reject('invalid-claim');
-    if (keys.issuer.tenants && (typeof tenant !== 'string' || !keys.issuer.tenants.has(tenant))) reject('tenant-not-allowed');
+    const tenants = keys.issuer.tenants;
+    if (tenants === undefined ? tenant !== undefined : tenants !== 'any' && (typeof tenant !== 'string' || !tenants.has(tenant))) reject('tenant-not-allowed');
 
     // Remember the jti until the token could no longer pass: min(exp, iat + max age) + skew.
     const lastValidSeconds = Math.min(payload.exp!, payload.iat! + this.options.maxAgeSeconds) + skew;

@@ -24,12 +24,18 @@ function start(env: Record<string, string>): { child: ChildProcess; output: () =
   return { child, output: () => output, exited };
 }
 
+/** What production needs besides trust settings (so each case meets the check it is about). */
+const PUBLIC_SETTINGS = { PUBLIC_BASE_URL: 'https://cds.example-hospital.org', CDS_FHIR_SERVER_ALLOWLIST: 'https://fhir.example-hospital.org' };
+
 describe('NODE_ENV=production start-up', () => {
   test.each([
     ['CDS_AUTH=off', { CDS_AUTH: 'off', CDS_TRUSTED_ISSUERS: '/etc/issuers.json' }, 'NODE_ENV=production forbids CDS_AUTH=off'],
     ['no trusted issuers', {}, 'NODE_ENV=production requires CDS_TRUSTED_ISSUERS'],
-    ['an issuer file that does not exist', { CDS_TRUSTED_ISSUERS: '/nonexistent/issuers.json' }, 'cannot read /nonexistent/issuers.json'],
-    ['the public sandbox trusted', { CDS_TRUSTED_ISSUERS: resolve(PROJECT_ROOT, 'config/trusted-issuers.sandbox-dev.json') }, 'public CDS Hooks sandbox'],
+    ['an issuer file that does not exist', { ...PUBLIC_SETTINGS, CDS_TRUSTED_ISSUERS: '/nonexistent/issuers.json' }, 'cannot read /nonexistent/issuers.json'],
+    ['the public sandbox trusted', { ...PUBLIC_SETTINGS, CDS_TRUSTED_ISSUERS: resolve(PROJECT_ROOT, 'config/trusted-issuers.sandbox-dev.json') }, 'public CDS Hooks sandbox'],
+    // Issue 14: the aud check needs the real public URL, and the EHR's FHIR token must not go to any host a request names.
+    ['no PUBLIC_BASE_URL', { CDS_TRUSTED_ISSUERS: '/etc/issuers.json', CDS_FHIR_SERVER_ALLOWLIST: 'https://fhir.example-hospital.org' }, 'NODE_ENV=production requires PUBLIC_BASE_URL'],
+    ['no fhirServer allow-list', { CDS_TRUSTED_ISSUERS: '/etc/issuers.json', PUBLIC_BASE_URL: 'https://cds.example-hospital.org' }, 'NODE_ENV=production requires CDS_FHIR_SERVER_ALLOWLIST'],
   ])('refuses %s: exit 1 with the reason, nothing listening', async (_name, env, message) => {
     const run = start({ NODE_ENV: 'production', ...env });
     expect(await run.exited).toBe(1);
@@ -41,7 +47,12 @@ describe('NODE_ENV=production start-up', () => {
     const key = await generateSigningKey('ES384');
     const iss = 'https://ehr.example-hospital.org';
     const base = 'https://cds.example-hospital.org';
-    const run = start({ NODE_ENV: 'production', PUBLIC_BASE_URL: base, CDS_TRUSTED_ISSUERS: writeIssuerFile([{ iss, jwks: jwksOf(key) }]) });
+    const run = start({
+      NODE_ENV: 'production',
+      PUBLIC_BASE_URL: base,
+      CDS_FHIR_SERVER_ALLOWLIST: 'https://fhir.example-hospital.org',
+      CDS_TRUSTED_ISSUERS: writeIssuerFile([{ iss, jwks: jwksOf(key) }]),
+    });
     try {
       const url = await new Promise<string>((done, fail) => {
         const timer = setInterval(() => {
