@@ -92,9 +92,9 @@ function createStoreRuntime(app: FastifyInstance, options: StorePluginOptions) {
 
   const replayCache = new StoreReplayCache(store, {
     now,
-    onFallback: (error) => {
-      metrics.jtiReplayFallbacks.inc();
-      log.warn({ err: describe(error) }, 'jti replay check fell back to this replica\'s memory');
+    onUnavailable: (error) => {
+      metrics.jtiReplayUnavailable.inc();
+      log.warn({ err: describe(error) }, 'jti replay check: the store did not answer in time; call refused with 503');
     },
   });
 

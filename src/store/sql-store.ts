@@ -165,7 +165,7 @@ export class SqlStore implements Store {
   async claimJti(issuer: string, jti: string, expiresAt: number, now: number): Promise<boolean> {
     // One statement, so it is atomic across connections and replicas: a new claim inserts; an
     // expired claim is taken over; an unexpired one changes nothing (0 rows = a replay).
-    const changed = await this.db.run(
+    const changed = await this.db.runUrgent(
       `INSERT INTO jwt_replay (issuer, jti, expires_at) VALUES (?, ?, ?)
        ON CONFLICT (issuer, jti) DO UPDATE SET expires_at = excluded.expires_at WHERE jwt_replay.expires_at <= ?`,
       [issuer, jti, expiresAt, now],
