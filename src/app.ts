@@ -244,6 +244,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     metrics,
     now,
     feedbackComments: config.feedbackComments,
+    feedbackQuotaBytes: config.feedbackQuotaBytes,
     flushAudit: async () => {
       const state = runtime.auditQueue.state();
       if (state.depth > 0 && !state.failing) await runtime.auditQueue.drain();

@@ -15,7 +15,8 @@ export type CdsErrorCode =
   | 'CDS_UNAVAILABLE'
   | 'CDS_FHIR_SERVER_NOT_ALLOWED'
   | 'CDS_NOT_FOUND'
-  | 'CDS_STORE_UNAVAILABLE';
+  | 'CDS_STORE_UNAVAILABLE'
+  | 'CDS_FEEDBACK_QUOTA_EXCEEDED';
 
 /** FHIR OperationOutcome issue types (http://hl7.org/fhir/issue-type) used by this service. */
 export type IssueType = 'invalid' | 'structure' | 'required' | 'not-found' | 'not-supported' | 'too-costly' | 'exception' | 'security' | 'timeout' | 'incomplete' | 'throttled' | 'transient' | 'forbidden';
@@ -110,6 +111,13 @@ export class ServiceUnavailableError extends CdsError {
   readonly retryAfterSeconds = 1;
   constructor(message: string) {
     super('CDS_UNAVAILABLE', 503, 'transient', message);
+  }
+}
+
+/** 429: storing this feedback would take the client over its storage quota (CDS_FEEDBACK_QUOTA_BYTES). */
+export class FeedbackQuotaError extends CdsError {
+  constructor() {
+    super('CDS_FEEDBACK_QUOTA_EXCEEDED', 429, 'too-costly', 'Feedback storage quota for this client exceeded; nothing was stored', { expression: ['feedback'] });
   }
 }
 

@@ -40,6 +40,10 @@ export const EnvSchema = Type.Object({
   CDS_AUDIT_HMAC_KEY: Type.Optional(Type.String({ minLength: 32 })),
   /** Audit rows and feedback older than this many days are purged; unset keeps them. */
   CDS_RETENTION_DAYS: Type.Optional(Type.Integer({ minimum: 1, maximum: 36500 })),
+  /** Feedback older than this many days is purged (default one year); CDS_RETENTION_DAYS, when shorter, wins. */
+  CDS_FEEDBACK_RETENTION_DAYS: Type.Integer({ minimum: 1, maximum: 36500, default: 365 }),
+  /** Bytes of feedback one client (issuer + tenant) may have stored; beyond it feedback is refused with 429. */
+  CDS_FEEDBACK_QUOTA_BYTES: Type.Integer({ minimum: 1024, maximum: 1099511627776, default: 52428800 }),
   /** Bearer token for the feedback summary (operators without a CDS Hooks JWT). */
   CDS_ADMIN_TOKEN: Type.Optional(Type.String({ minLength: 32 })),
   /** Audit records held in memory while the store is unavailable (oldest dropped beyond). */
@@ -89,6 +93,8 @@ export interface Config {
   trustedIssuersFile: string | undefined;
   auditHmacKey: string | undefined;
   retentionDays: number | undefined;
+  feedbackRetentionDays: number;
+  feedbackQuotaBytes: number;
   adminToken: string | undefined;
   auditQueueMax: number;
   feedbackComments: 'drop' | 'store';
@@ -193,6 +199,8 @@ export function loadConfig(source: NodeJS.ProcessEnv | Record<string, string | u
     trustedIssuersFile: env.CDS_TRUSTED_ISSUERS,
     auditHmacKey: env.CDS_AUDIT_HMAC_KEY,
     retentionDays: env.CDS_RETENTION_DAYS,
+    feedbackRetentionDays: env.CDS_FEEDBACK_RETENTION_DAYS,
+    feedbackQuotaBytes: env.CDS_FEEDBACK_QUOTA_BYTES,
     adminToken: env.CDS_ADMIN_TOKEN,
     auditQueueMax: env.CDS_AUDIT_QUEUE_MAX,
     feedbackComments: env.CDS_FEEDBACK_COMMENTS,

@@ -101,13 +101,14 @@ function createStoreRuntime(app: FastifyInstance, options: StorePluginOptions) {
   const retention = new RetentionSchedule({
     store,
     retentionDays: config.retentionDays,
+    feedbackRetentionDays: config.feedbackRetentionDays,
     now,
     onPurged: (result) => {
       metrics.retentionPurged.inc({ table: 'hook_calls' }, result.hookCalls);
       metrics.retentionPurged.inc({ table: 'issued_cards' }, result.issuedCards);
       metrics.retentionPurged.inc({ table: 'feedback' }, result.feedback);
       metrics.retentionPurged.inc({ table: 'jwt_replay' }, result.replayEntries);
-      if (result.hookCalls + result.issuedCards + result.feedback > 0) log.info({ ...result, retentionDays: config.retentionDays }, 'retention purge');
+      if (result.hookCalls + result.issuedCards + result.feedback > 0) log.info({ ...result, retentionDays: config.retentionDays, feedbackRetentionDays: config.feedbackRetentionDays }, 'retention purge');
     },
     onError: (error) => log.warn({ err: describe(error) }, 'retention purge failed; retried at the next interval'),
   });

@@ -3,6 +3,7 @@ import type { HookCallObserver } from '../audit/hook-call';
 import { FhirServerNotAllowedError, ServiceNotFoundError } from '../errors';
 import { runHook, type HookDeps } from '../engine/run-hook';
 import { validateHookRequest } from '../engine/validate-request';
+import { clientOf } from '../auth/client-ref';
 
 /** The origin a fhirServer names; 'null' (never allowed) for one carrying credentials, a query or a fragment. */
 function originOf(url: string): string {
@@ -38,7 +39,15 @@ export const serviceRoutes: FastifyPluginAsync<{ deps: HookDeps; onAnswered?: Ho
     request.cds.fhirFetches = outcome.fetchCount;
     // Audit and metrics only queue work here: nothing they do can delay or fail the answer.
     try {
-      onAnswered?.({ serviceId: service.id, hook: hookRequest.hook, hookInstance: hookRequest.hookInstance, patientId: hookRequest.context.patientId, calledAt, outcome });
+      onAnswered?.({
+        serviceId: service.id,
+        hook: hookRequest.hook,
+        hookInstance: hookRequest.hookInstance,
+        patientId: hookRequest.context.patientId,
+        calledAt,
+        outcome,
+        client: clientOf(request.cdsClient),
+      });
     } catch (error) {
       request.log.error({ err: { message: (error as Error).message } }, 'hook call observer failed');
     }

@@ -50,3 +50,12 @@ test('"tenants": "any" accepts any tenant, explicitly', async () => {
   expect(await discover(anyKey, ANY, 'north')).toBe(200);
   expect(await discover(anyKey, ANY)).toBe(200);
 });
+
+test('a tenant or jti with a NUL byte is refused as invalid-claim (401), never left to fail the store (503)', async () => {
+  const withNulTenant = await signToken(anyKey, ANY, `${BASE}/cds-services`, { claims: { tenant: 'north\u0000' } });
+  const withNulJti = await signToken(anyKey, ANY, `${BASE}/cds-services`, { claims: { jti: 'abc\u0000def' } });
+  for (const token of [withNulTenant, withNulJti]) {
+    expect((await request(t.app.server).get('/cds-services').set('authorization', `Bearer ${token}`)).status).toBe(401);
+    expect(t.logs.filter((l) => l.msg === 'request completed').pop()).toMatchObject({ authFailure: 'invalid-claim' });
+  }
+});

@@ -56,3 +56,7 @@ test('a browser preflight from any origin gets no CORS grant with the production
     await production.close();
   }
 });
+
+test('feedback is bounded by default: one-year retention and a per-client storage quota', () => {
+  expect(loadConfig({})).toMatchObject({ feedbackRetentionDays: 365, feedbackQuotaBytes: 50 * 1024 * 1024 });
+});
