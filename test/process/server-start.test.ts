@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { connect, type Socket } from 'node:net';
 import { resolve } from 'node:path';
 import { PROJECT_ROOT } from '../support/catalog';
 import { generateSigningKey, jwksOf, signToken, writeIssuerFile } from '../support/jwt';
@@ -116,5 +117,44 @@ describe('CDS_WORKERS=2 (node:cluster)', () => {
     expect(run.output()).toContain('problem(s) in the knowledge files');
     expect(run.output()).toContain('a worker failed to start; stopping the service');
     expect(run.output()).not.toContain('Server listening');
+  });
+});
+
+describe('CDS_MAX_CONNECTIONS (issue 14, Low 10)', () => {
+  test('a connection flood: connections past the cap are closed at once; the service answers again once they go', async () => {
+    const run = start({ CDS_MAX_CONNECTIONS: '3' });
+    const flood: Socket[] = [];
+    try {
+      const url = await new Promise<string>((done, fail) => {
+        const timer = setInterval(() => {
+          const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(run.output());
+          if (match) {
+            clearInterval(timer);
+            done(match[1]!);
+          }
+        }, 50);
+        void run.exited.then((code) => {
+          clearInterval(timer);
+          fail(new Error(`server exited ${code}: ${run.output()}`));
+        });
+      });
+      const port = Number(new URL(url).port);
+      let closedByServer = 0;
+      for (let i = 0; i < 8; i += 1) {
+        const socket = connect(port, '127.0.0.1');
+        socket.on('error', () => undefined);
+        socket.on('close', () => (closedByServer += 1));
+        flood.push(socket);
+      }
+      for (let i = 0; i < 100 && closedByServer < 5; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(closedByServer).toBe(5);
+      for (const socket of flood) socket.destroy();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    } finally {
+      for (const socket of flood) socket.destroy();
+      run.child.kill('SIGTERM');
+      await run.exited;
+    }
   });
 });
