@@ -122,7 +122,8 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions = {
   // delay it past the replay check's deadline (which would refuse the call).
   // Its statements end on the server before the replay check's 1 s deadline, so a claim the caller
   // stopped waiting for never lands later (which would make the client's retry look like a replay).
-  const urgentPool = new Pool({ ...settings, max: 2, connectionTimeoutMillis: 800, statement_timeout: 800, query_timeout: 900 });
+  // Its connections stay open once made (no idle timeout), so a claim rarely waits for a connect.
+  const urgentPool = new Pool({ ...settings, max: 2, idleTimeoutMillis: 0, connectionTimeoutMillis: 1000, statement_timeout: 800, query_timeout: 900 });
   for (const p of [pool, urgentPool]) p.on('error', (error) => options.onPoolError?.(error));
   return new SqlStore(new PostgresDatabase(pool, urgentPool, schema), POSTGRES_MIGRATIONS);
 }
