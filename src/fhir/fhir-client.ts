@@ -204,6 +204,8 @@ export class FhirClient {
       if (signal.aborted) throw new FhirFetchError(abortFailure(signal), status);
       // Every resource carries "resourceType": more of them than a query may return is refused
       // before JSON.parse materialises them (contained resources count too, erring on the safe side).
+      // A server spelling the key with escapes evades this count, not the byte limits nor the count
+      // after parsing.
       if (countOccurrences(text, '"resourceType"', this.options.maxResources + 1) > this.options.maxResources + 1) throw new FhirFetchError('too-large', status);
       try {
         parsed = JSON.parse(text);
