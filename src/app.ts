@@ -6,9 +6,10 @@ import { tokenVerifierFromConfig } from './auth/from-config';
 import type { ReplayCache } from './auth/replay-cache';
 import type { TokenVerifier, VerifiedClient } from './auth/verify-token';
 import type { Config } from './config/env';
-import { CdsError, operationOutcome, StoreUnavailableError } from './errors';
+import { CdsError, operationOutcome, ServiceUnavailableError, StoreUnavailableError } from './errors';
 import type { Dispatcher } from 'undici';
-import { FhirClient } from './fhir/fhir-client';
+import { FhirClient, fhirPool } from './fhir/fhir-client';
+import { WorkSlots } from './fhir/work-slots';
 import type { Catalog } from './knowledge/types';
 import { loggerOptions } from './logging';
 import { createMetrics } from './metrics/metrics';
@@ -125,7 +126,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   await app.register(securityHeadersPlugin);
   await app.register(cors, {
-    origin: config.corsOrigins === '*' ? '*' : config.corsOrigins,
+    // An empty list (production's default) answers no origin: browsers get no CORS grant.
+    origin: config.corsOrigins === '*' ? '*' : config.corsOrigins.length > 0 ? config.corsOrigins : false,
     methods: ['GET', 'POST', 'OPTIONS'],
     allowedHeaders: ['Authorization', 'Content-Type'],
     maxAge: 600,
@@ -173,7 +175,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.setErrorHandler(async (error, request, reply) => {
     if (error instanceof CdsError) {
       request.cds.errorCode = error.code;
-      if (error instanceof StoreUnavailableError) reply.header('retry-after', String(error.retryAfterSeconds));
+      if (error instanceof StoreUnavailableError || error instanceof ServiceUnavailableError) reply.header('retry-after', String(error.retryAfterSeconds));
       return reply.code(error.statusCode).type('application/fhir+json').send(operationOutcome(error.code, error.issueType, error.message, error.expression));
     }
     const err = error as { code?: string; statusCode?: number; message?: string };
@@ -200,11 +202,20 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
 
+  // One pool and one set of decode slots per app: every hook call's client (forCall) shares them.
+  let dispatcher = options.fhirDispatcher;
+  if (!dispatcher) {
+    const pool = fhirPool(config.fhirMaxSocketsPerOrigin);
+    app.addHook('onClose', async () => pool.destroy());
+    dispatcher = pool;
+  }
   const fhirClient = new FhirClient({
-    ...(options.fhirDispatcher ? { dispatcher: options.fhirDispatcher } : {}),
+    dispatcher,
+    decodeSlots: new WorkSlots(config.fhirMaxConcurrentDecodes),
     maxPages: config.fhirMaxPages,
     maxResponseBytes: config.fhirMaxResponseBytes,
     maxResources: config.fhirMaxResources,
+    maxCallBytes: config.fhirMaxCallBytes,
     observe: ({ outcome, durationMs }) => {
       metrics.fhirRequests.inc({ outcome });
       metrics.fhirDuration.observe({ outcome }, durationMs / 1000);
@@ -233,6 +244,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     metrics,
     now,
     feedbackComments: config.feedbackComments,
+    feedbackQuotaBytes: config.feedbackQuotaBytes,
     flushAudit: async () => {
       const state = runtime.auditQueue.state();
       if (state.depth > 0 && !state.failing) await runtime.auditQueue.drain();

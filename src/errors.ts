@@ -15,7 +15,8 @@ export type CdsErrorCode =
   | 'CDS_UNAVAILABLE'
   | 'CDS_FHIR_SERVER_NOT_ALLOWED'
   | 'CDS_NOT_FOUND'
-  | 'CDS_STORE_UNAVAILABLE';
+  | 'CDS_STORE_UNAVAILABLE'
+  | 'CDS_FEEDBACK_QUOTA_EXCEEDED';
 
 /** FHIR OperationOutcome issue types (http://hl7.org/fhir/issue-type) used by this service. */
 export type IssueType = 'invalid' | 'structure' | 'required' | 'not-found' | 'not-supported' | 'too-costly' | 'exception' | 'security' | 'timeout' | 'incomplete' | 'throttled' | 'transient' | 'forbidden';
@@ -106,8 +107,17 @@ export class RateLimitedError extends CdsError {
 
 /** 503: a dependency of the security checks (e.g. a shared replay cache) is down; not the client's fault. */
 export class ServiceUnavailableError extends CdsError {
+  /** Sent as Retry-After: the condition (a slow replay-cache store) is expected to pass quickly. */
+  readonly retryAfterSeconds = 1;
   constructor(message: string) {
     super('CDS_UNAVAILABLE', 503, 'transient', message);
+  }
+}
+
+/** 429: storing this feedback would take the client over its storage quota (CDS_FEEDBACK_QUOTA_BYTES). */
+export class FeedbackQuotaError extends CdsError {
+  constructor() {
+    super('CDS_FEEDBACK_QUOTA_EXCEEDED', 429, 'too-costly', 'Feedback storage quota for this client exceeded; nothing was stored', { expression: ['feedback'] });
   }
 }
 

@@ -17,8 +17,10 @@ async function main(): Promise<void> {
   const app = await buildApp({ config, catalog });
   if (config.auth === 'off') app.log.warn('CDS_AUTH=off: CDS Hooks JWTs are not checked (development only)');
   else app.log.info({ trustedIssuers: config.trustedIssuersFile }, 'CDS_AUTH=required: every /cds-services call needs a CDS Hooks JWT from a trusted issuer');
-  if (config.production && !config.fhirServerAllowlist) {
-    app.log.warn('CDS_FHIR_SERVER_ALLOWLIST is not set: a trusted client can make the service call any fhirServer (see docs/security.md)');
+  if (config.fhirServerAllowAny) {
+    app.log.error('CDS_FHIR_SERVER_ALLOWLIST=*: any trusted client can make the service call any fhirServer, internal addresses included, with the EHR\'s access token (see docs/security.md)');
+  } else if (!config.fhirServerAllowlist) {
+    app.log.warn('CDS_FHIR_SERVER_ALLOWLIST is not set: a request may name any fhirServer (development only; production refuses to start)');
   }
   if (clustered) {
     // Ctrl-C reaches the whole process group; the supervisor turns it into one SIGTERM per worker.
@@ -30,6 +32,8 @@ async function main(): Promise<void> {
     await app.close();
   });
   await app.listen({ port: config.port, host: config.host });
+  // Past this many open connections new ones are closed at once (a flood cannot exhaust descriptors).
+  app.server.maxConnections = config.maxConnections;
   // With CDS_WORKERS > 1 the supervisor says 'zoledronic-cds ready' once every worker listens.
   const readyMessage = clustered ? 'zoledronic-cds worker ready' : 'zoledronic-cds ready';
   app.log.info({ services: [...catalog.services.keys()], knowledgeFiles: catalog.files.length, publicBaseUrl: config.publicBaseUrl }, readyMessage);

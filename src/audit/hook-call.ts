@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { HookOutcome } from '../engine/run-hook';
-import type { HookCallRecord } from '../store/store';
+import type { ClientRef, HookCallRecord } from '../store/store';
 import type { PatientHasher } from './patient-hash';
 
 /** What the hook route reports after answering a call (in memory only; the patient id never leaves it in clear). */
@@ -11,6 +11,8 @@ export interface HookCall {
   patientId: string;
   calledAt: number;
   outcome: HookOutcome;
+  /** The verified caller ('' issuer and tenant when CDS_AUTH=off): feedback is accepted only from it. */
+  client: ClientRef;
 }
 
 /** Receives every answered hook call. Must not throw and must not wait: it runs on the hook path. */
@@ -38,5 +40,6 @@ export function hookCallRecord(call: HookCall, hasher: PatientHasher, callId: st
       indicator: card.indicator,
       suggestionUuids: (card.suggestions ?? []).map((s) => s.uuid.toLowerCase()),
     })),
+    client: call.client,
   };
 }

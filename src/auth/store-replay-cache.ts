@@ -1,29 +1,37 @@
 import type { Store } from '../store/store';
-import type { ReplayCache } from './replay-cache';
+import { ReplayCacheFullError, type ReplayCache } from './replay-cache';
 
 export interface StoreReplayCacheOptions {
   now?: () => number;
-  /** How long a hook call waits for the database before falling back to this replica's memory. */
+  /** How long a call waits for the database's answer before it is refused with a retryable 503. */
   timeoutMs?: number;
-  /** Entries kept in this replica's memory (oldest evicted first). */
+  /** jtis remembered in this replica's memory; when full of live ones, new tokens are refused. */
   maxLocalEntries?: number;
-  /** Told when the database could not answer and the local memory decided instead. */
-  onFallback?: (error: unknown) => void;
+  /** Told when the database could not answer in time (the call was refused, not passed). */
+  onUnavailable?: (error: unknown) => void;
+}
+
+/** The database did not answer the jti claim in time: the token is neither accepted nor marked seen. */
+export class ReplayStoreUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super('replay cache: the store did not answer in time', { cause });
+    this.name = 'ReplayStoreUnavailableError';
+  }
 }
 
 /**
  * jti replay cache shared by every replica through the store: the claim is one atomic
  * INSERT … ON CONFLICT statement, so a token replayed to another replica is caught.
  *
- * Deliberate exception to the ReplayCache "throw when you cannot answer" rule: during a database
- * outage this cache decides from local memory instead of failing every call closed, because hook
- * responses must keep flowing while the store is down (issue #5).
+ * It fails closed (ReplayCache contract, docs/security.md): when the store cannot answer within
+ * `timeoutMs` the call is refused with a retryable 503 — never accepted unchecked, since a token
+ * checked only against this replica's memory can be replayed to every other replica. The claim
+ * runs on the store's priority lane (its own PostgreSQL connections; ahead of queued SQLite
+ * writes), so feedback or audit load does not make it late.
  *
- * Every jti is also remembered in this replica's memory, which answers same-replica replays without
- * a round trip and decides alone when the database is down or slow. Falling back (rather than
- * rejecting every call) keeps the service answering during a database outage; the cost is that a
- * replay to a *different* replica within the outage and the token's short lifetime goes unnoticed.
- * Fallbacks are counted (metrics) so operators see them.
+ * jtis the store has confirmed are also kept in this replica's memory, which answers same-replica
+ * replays without a round trip. That memory is bounded: full of live entries, it refuses new
+ * tokens rather than forget one.
  */
 export class StoreReplayCache implements ReplayCache {
   private readonly local = new Map<string, number>();
@@ -36,46 +44,46 @@ export class StoreReplayCache implements ReplayCache {
     private readonly options: StoreReplayCacheOptions = {},
   ) {
     this.now = options.now ?? Date.now;
-    this.timeoutMs = options.timeoutMs ?? 500;
+    this.timeoutMs = options.timeoutMs ?? 1000;
     this.maxLocalEntries = options.maxLocalEntries ?? 100_000;
+  }
+
+  get size(): number {
+    return this.local.size;
   }
 
   async seen(jti: string, issuer: string, expiresAt: number): Promise<boolean> {
     const now = this.now();
-    // ReplayCache contract: expiresAt is epoch milliseconds.
-    const expiresAtMs = expiresAt;
     const key = `${issuer}\u0000${jti}`;
     const known = this.local.get(key);
     if (known !== undefined && known > now) return true;
-    this.remember(key, expiresAtMs, now);
+    this.makeRoom(now);
     let timer: NodeJS.Timeout | undefined;
+    let claimed: boolean;
     try {
-      const claimed = await Promise.race([
-        this.store.claimJti(issuer, jti, expiresAtMs, now),
+      claimed = await Promise.race([
+        this.store.claimJti(issuer, jti, expiresAt, now),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`replay cache: no answer from the store within ${this.timeoutMs} ms`)), this.timeoutMs);
+          timer = setTimeout(() => reject(new Error(`no answer from the store within ${this.timeoutMs} ms`)), this.timeoutMs);
           timer.unref();
         }),
       ]);
-      return !claimed;
     } catch (error) {
-      this.options.onFallback?.(error);
-      return false;
+      this.options.onUnavailable?.(error);
+      throw new ReplayStoreUnavailableError(error);
     } finally {
       if (timer) clearTimeout(timer);
     }
+    // Remembered only once the store has answered: a refused (503) call may be retried with the same token.
+    this.local.delete(key);
+    this.local.set(key, expiresAt);
+    return !claimed;
   }
 
-  private remember(key: string, expiresAtMs: number, now: number): void {
-    this.local.delete(key);
-    this.local.set(key, expiresAtMs);
-    if (this.local.size <= this.maxLocalEntries) return;
-    // Drop expired entries first, then the oldest inserted.
+  /** Drops expired entries when full; still full of live entries → refuse (fail closed). */
+  private makeRoom(now: number): void {
+    if (this.local.size < this.maxLocalEntries) return;
     for (const [k, exp] of this.local) if (exp <= now) this.local.delete(k);
-    while (this.local.size > this.maxLocalEntries) {
-      const oldest = this.local.keys().next().value;
-      if (oldest === undefined) break;
-      this.local.delete(oldest);
-    }
+    if (this.local.size >= this.maxLocalEntries) throw new ReplayCacheFullError();
   }
 }

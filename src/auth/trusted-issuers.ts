@@ -31,7 +31,13 @@ export const TrustedIssuerSchema = Type.Object(
     iss: Type.String({ minLength: 1, maxLength: 2048 }),
     jwks_uri: Type.Optional(Type.String({ format: 'uri', pattern: '^https?://', maxLength: 2048 })),
     jwks: Type.Optional(Type.Object({ keys: Type.Array(PublicJwkSchema, { minItems: 1, maxItems: 100 }) }, { additionalProperties: false })),
-    tenants: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { minItems: 1, uniqueItems: true })),
+    /**
+     * The `tenant` claim values accepted. Absent: tokens must carry no tenant (an issuer cannot
+     * mint per-tenant identities, e.g. to escape its rate limit); "any" accepts any tenant, explicitly.
+     */
+    tenants: Type.Optional(
+      Type.Union([Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { minItems: 1, uniqueItems: true }), Type.Literal('any')]),
+    ),
     /** Free text for the people who maintain the file ("Epic PROD", "development only"). */
     description: Type.Optional(Type.String({ maxLength: 1000 })),
   },
@@ -48,7 +54,8 @@ export interface TrustedIssuer {
   /** Normalized URL (URL.href): fetched only when `jwks` is absent; the only accepted `jku`. */
   jwksUri: string | undefined;
   jwks: JSONWebKeySet | undefined;
-  tenants: ReadonlySet<string> | undefined;
+  /** Accepted tenant claims; undefined = a token naming a tenant is refused; 'any' = any tenant (explicit opt-in). */
+  tenants: ReadonlySet<string> | 'any' | undefined;
 }
 
 /** The public CDS Hooks sandbox: its private key is published, so a token "from" it proves nothing. */
@@ -103,7 +110,7 @@ export function parseTrustedIssuers(value: unknown, source: string, options: { p
       iss: entry.iss,
       jwksUri,
       jwks: entry.jwks ? ({ keys: entry.jwks.keys } as unknown as JSONWebKeySet) : undefined,
-      tenants: entry.tenants ? new Set(entry.tenants) : undefined,
+      tenants: entry.tenants === 'any' ? 'any' : entry.tenants ? new Set(entry.tenants) : undefined,
     };
   });
 }

@@ -34,6 +34,9 @@ export type AuthFailureReason =
   | 'replayed'
   | 'invalid-token';
 
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+
 export class TokenRejectedError extends UnauthorizedError {
   constructor(
     override readonly reason: AuthFailureReason,
@@ -163,10 +166,13 @@ export class TokenVerifier {
     // Belt and braces beside jose: iat not in the future, jti a usable string, tenant a string when sent.
     const nowSeconds = nowMs / 1000;
     if (typeof payload.iat !== 'number' || payload.iat > nowSeconds + skew) reject('iat-in-future');
-    if (typeof payload.jti !== 'string' || payload.jti.length === 0 || payload.jti.length > 256) reject('invalid-claim');
+    // Control characters (NUL above all) cannot be stored by PostgreSQL: refused here as a bad token,
+    // not left to fail the jti claim or the audit write later.
+    if (typeof payload.jti !== 'string' || payload.jti.length === 0 || payload.jti.length > 256 || CONTROL_CHARACTER.test(payload.jti)) reject('invalid-claim');
     const tenant = payload.tenant;
-    if (tenant !== undefined && typeof tenant !== 'string') reject('invalid-claim');
-    if (keys.issuer.tenants && (typeof tenant !== 'string' || !keys.issuer.tenants.has(tenant))) reject('tenant-not-allowed');
+    if (tenant !== undefined && (typeof tenant !== 'string' || tenant.length === 0 || tenant.length > 256 || CONTROL_CHARACTER.test(tenant))) reject('invalid-claim');
+    const tenants = keys.issuer.tenants;
+    if (tenants === undefined ? tenant !== undefined : tenants !== 'any' && (typeof tenant !== 'string' || !tenants.has(tenant))) reject('tenant-not-allowed');
 
     // Remember the jti until the token could no longer pass: min(exp, iat + max age) + skew.
     const lastValidSeconds = Math.min(payload.exp!, payload.iat! + this.options.maxAgeSeconds) + skew;

@@ -6,7 +6,8 @@ import { openStore } from '../store/open-store';
 const USAGE = `Usage: npm run purge -- [--days N]
 
 Deletes audit rows (hook calls, issued cards) and feedback older than N days (default
-CDS_RETENTION_DAYS) and expired jti replay entries, in the store named by CDS_DB_URL.`;
+CDS_RETENTION_DAYS), feedback older than CDS_FEEDBACK_RETENTION_DAYS (365), and expired jti
+replay entries, in the store named by CDS_DB_URL.`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { days: { type: 'string' }, help: { type: 'boolean', default: false } } });
@@ -22,7 +23,7 @@ async function main(): Promise<void> {
   try {
     await store.migrate();
     const now = Date.now();
-    const result = await store.purge(retentionCutoff(now, days), now);
+    const result = await store.purge(retentionCutoff(now, days), now, retentionCutoff(now, config.feedbackRetentionDays));
     process.stdout.write(
       `Purged rows older than ${days} days (before ${new Date(retentionCutoff(now, days)!).toISOString()}): ` +
         `hook calls ${result.hookCalls}, issued cards ${result.issuedCards}, feedback ${result.feedback}; expired jti entries ${result.replayEntries}\n`,

@@ -18,12 +18,21 @@ export const EnvSchema = Type.Object({
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
     { default: 'info' },
   ),
-  /** Comma-separated allowed browser origins for CORS, or "*" (the default: CDS calls carry bearer JWTs, not cookies). */
-  CDS_CORS_ORIGINS: Type.String({ minLength: 1, default: '*' }),
+  /** Comma-separated allowed browser origins for CORS, or "*"; unset = "*" in development, none in production. */
+  CDS_CORS_ORIGINS: Type.Optional(Type.String({ minLength: 1 })),
   /** Largest accepted request body; a full prefetch of a heavy chart is ~0.5 MB. */
   CDS_BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, maximum: 104857600, default: 8388608 }),
   CDS_FHIR_MAX_PAGES: Type.Integer({ minimum: 1, maximum: 1000, default: 20 }),
-  CDS_FHIR_MAX_RESPONSE_BYTES: Type.Integer({ minimum: 1024, maximum: 268435456, default: 16777216 }),
+  /** Largest FHIR answer read, counted after decompression (4 MiB: a year of a heavy chart's labs is ~0.5 MB). */
+  CDS_FHIR_MAX_RESPONSE_BYTES: Type.Integer({ minimum: 1024, maximum: 268435456, default: 4194304 }),
+  /** Inflated bytes one hook call may read across all of its FHIR queries. */
+  CDS_FHIR_MAX_CALL_BYTES: Type.Integer({ minimum: 1024, maximum: 1073741824, default: 8388608 }),
+  /** FHIR answers inflated and parsed at once, process-wide (the rest wait, within their deadline). */
+  CDS_FHIR_MAX_CONCURRENT_DECODES: Type.Integer({ minimum: 1, maximum: 256, default: 4 }),
+  /** Sockets open to one FHIR origin at once, process-wide (further queries wait, within their deadline). */
+  CDS_FHIR_MAX_SOCKETS_PER_ORIGIN: Type.Integer({ minimum: 1, maximum: 1024, default: 16 }),
+  /** Concurrent client connections accepted by one process; beyond it new connections are closed at once. */
+  CDS_MAX_CONNECTIONS: Type.Integer({ minimum: 1, maximum: 1000000, default: 1024 }),
   CDS_FHIR_MAX_RESOURCES: Type.Integer({ minimum: 1, maximum: 1000000, default: 10000 }),
   /** Where hooks/, fhir-mappings/ and rules/ live; the project root by default. */
   CDS_KNOWLEDGE_DIR: Type.Optional(Type.String({ minLength: 1 })),
@@ -31,6 +40,10 @@ export const EnvSchema = Type.Object({
   CDS_AUDIT_HMAC_KEY: Type.Optional(Type.String({ minLength: 32 })),
   /** Audit rows and feedback older than this many days are purged; unset keeps them. */
   CDS_RETENTION_DAYS: Type.Optional(Type.Integer({ minimum: 1, maximum: 36500 })),
+  /** Feedback older than this many days is purged (default one year); CDS_RETENTION_DAYS, when shorter, wins. */
+  CDS_FEEDBACK_RETENTION_DAYS: Type.Integer({ minimum: 1, maximum: 36500, default: 365 }),
+  /** Bytes of feedback one client (issuer + tenant) may have stored; beyond it feedback is refused with 429. */
+  CDS_FEEDBACK_QUOTA_BYTES: Type.Integer({ minimum: 1024, maximum: 1099511627776, default: 52428800 }),
   /** Bearer token for the feedback summary (operators without a CDS Hooks JWT). */
   CDS_ADMIN_TOKEN: Type.Optional(Type.String({ minLength: 32 })),
   /** Audit records held in memory while the store is unavailable (oldest dropped beyond). */
@@ -46,7 +59,10 @@ export const EnvSchema = Type.Object({
   /** Per-client rate limit (client = verified issuer + tenant, or the IP when CDS_AUTH=off); health endpoints exempt. */
   CDS_RATE_LIMIT_MAX: Type.Integer({ minimum: 1, maximum: 10000000, default: 1000 }),
   CDS_RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 1000, maximum: 86400000, default: 60000 }),
-  /** Comma-separated FHIR server origins a hook call may name as fhirServer; unset = any (see docs/security.md). */
+  /**
+   * Comma-separated FHIR server origins a hook call may name as fhirServer; unset = any outside
+   * production. Production requires it; "*" is the explicit (loudly logged) opt-out.
+   */
   CDS_FHIR_SERVER_ALLOWLIST: Type.Optional(Type.String({ minLength: 1 })),
   /** HTTP worker processes (node:cluster) sharing PORT; 1 = a single process, as in containers scaled by replicas. */
   CDS_WORKERS: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
@@ -60,18 +76,25 @@ export interface Config {
   host: string;
   publicBaseUrl: string;
   auth: 'required' | 'off';
+  /** "*", or the allowed origins; empty = no cross-origin browser access. */
   corsOrigins: '*' | string[];
   fhirTimeoutMs: number;
   bodyLimit: number;
   fhirMaxPages: number;
   fhirMaxResponseBytes: number;
   fhirMaxResources: number;
+  fhirMaxCallBytes: number;
+  fhirMaxConcurrentDecodes: number;
+  fhirMaxSocketsPerOrigin: number;
+  maxConnections: number;
   knowledgeDir: string | undefined;
   logLevel: string;
   dbUrl: string;
   trustedIssuersFile: string | undefined;
   auditHmacKey: string | undefined;
   retentionDays: number | undefined;
+  feedbackRetentionDays: number;
+  feedbackQuotaBytes: number;
   adminToken: string | undefined;
   auditQueueMax: number;
   feedbackComments: 'drop' | 'store';
@@ -81,8 +104,10 @@ export interface Config {
   jwksCooldownMs: number;
   rateLimitMax: number;
   rateLimitWindowMs: number;
-  /** Allowed fhirServer origins (normalized), or undefined when any fhirServer is accepted. */
+  /** Allowed fhirServer origins (normalized), or undefined when any fhirServer is accepted (unset, or "*"). */
   fhirServerAllowlist: string[] | undefined;
+  /** True when CDS_FHIR_SERVER_ALLOWLIST is "*": any fhirServer, chosen explicitly (logged loudly at start). */
+  fhirServerAllowAny: boolean;
   workers: number;
 }
 
@@ -139,8 +164,18 @@ export function loadConfig(source: NodeJS.ProcessEnv | Record<string, string | u
   if (auth === 'required' && !env.CDS_TRUSTED_ISSUERS) throw new TypeError('[config] CDS_AUTH=required needs CDS_TRUSTED_ISSUERS');
   // Without a stable key, audit hashes of the same patient differ between processes and replicas.
   if (production && !env.CDS_AUDIT_HMAC_KEY) throw new TypeError('[config] NODE_ENV=production requires CDS_AUDIT_HMAC_KEY (at least 32 characters)');
+  // The JWT aud check compares against PUBLIC_BASE_URL: a guessed default would refuse every call
+  // or, behind a proxy, accept tokens minted for another URL.
+  if (production && !env.PUBLIC_BASE_URL) throw new TypeError('[config] NODE_ENV=production requires PUBLIC_BASE_URL (the https URL EHRs call)');
+  // Without an allow-list the EHR's FHIR access token goes wherever a request's fhirServer says.
+  const allowlistValue = env.CDS_FHIR_SERVER_ALLOWLIST?.trim();
+  if (production && !allowlistValue) {
+    throw new TypeError('[config] NODE_ENV=production requires CDS_FHIR_SERVER_ALLOWLIST (the FHIR server origins requests may name; "*" to allow any, not recommended)');
+  }
+  const fhirServerAllowAny = allowlistValue === '*';
   const publicBaseUrl = (env.PUBLIC_BASE_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, '');
-  const corsOrigins = env.CDS_CORS_ORIGINS.trim() === '*' ? '*' : env.CDS_CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean);
+  const corsValue = env.CDS_CORS_ORIGINS?.trim() ?? (production ? '' : '*');
+  const corsOrigins = corsValue === '*' ? '*' : corsValue.split(',').map((o) => o.trim()).filter(Boolean);
   return {
     env,
     production,
@@ -154,12 +189,18 @@ export function loadConfig(source: NodeJS.ProcessEnv | Record<string, string | u
     fhirMaxPages: env.CDS_FHIR_MAX_PAGES,
     fhirMaxResponseBytes: env.CDS_FHIR_MAX_RESPONSE_BYTES,
     fhirMaxResources: env.CDS_FHIR_MAX_RESOURCES,
+    fhirMaxCallBytes: env.CDS_FHIR_MAX_CALL_BYTES,
+    fhirMaxConcurrentDecodes: env.CDS_FHIR_MAX_CONCURRENT_DECODES,
+    fhirMaxSocketsPerOrigin: env.CDS_FHIR_MAX_SOCKETS_PER_ORIGIN,
+    maxConnections: env.CDS_MAX_CONNECTIONS,
     knowledgeDir: env.CDS_KNOWLEDGE_DIR,
     logLevel: env.LOG_LEVEL,
     dbUrl: env.CDS_DB_URL,
     trustedIssuersFile: env.CDS_TRUSTED_ISSUERS,
     auditHmacKey: env.CDS_AUDIT_HMAC_KEY,
     retentionDays: env.CDS_RETENTION_DAYS,
+    feedbackRetentionDays: env.CDS_FEEDBACK_RETENTION_DAYS,
+    feedbackQuotaBytes: env.CDS_FEEDBACK_QUOTA_BYTES,
     adminToken: env.CDS_ADMIN_TOKEN,
     auditQueueMax: env.CDS_AUDIT_QUEUE_MAX,
     feedbackComments: env.CDS_FEEDBACK_COMMENTS,
@@ -169,7 +210,8 @@ export function loadConfig(source: NodeJS.ProcessEnv | Record<string, string | u
     jwksCooldownMs: env.CDS_JWKS_COOLDOWN_MS,
     rateLimitMax: env.CDS_RATE_LIMIT_MAX,
     rateLimitWindowMs: env.CDS_RATE_LIMIT_WINDOW_MS,
-    fhirServerAllowlist: env.CDS_FHIR_SERVER_ALLOWLIST ? parseOriginList('CDS_FHIR_SERVER_ALLOWLIST', env.CDS_FHIR_SERVER_ALLOWLIST) : undefined,
+    fhirServerAllowlist: allowlistValue && !fhirServerAllowAny ? parseOriginList('CDS_FHIR_SERVER_ALLOWLIST', allowlistValue) : undefined,
+    fhirServerAllowAny,
     workers: env.CDS_WORKERS,
   };
 }

@@ -38,23 +38,18 @@ export function fhirAccessOf(request: CdsHookRequest): FhirAccess {
   };
 }
 
+/**
+ * What the client (412 diagnostics, card text) is told. Every failure that involved the FHIR
+ * server gets the same words, so a request naming an internal address cannot tell an open port
+ * from a closed one; the precise reason code is in the service's log and metrics.
+ */
+const FHIR_SERVER_FAILED = 'the FHIR server did not provide usable data';
 const REASON_TEXT: Record<string, string> = {
-  timeout: 'the FHIR server did not answer in time',
-  network: 'the FHIR server could not be reached',
-  unauthorized: 'the FHIR server refused the access token',
-  'http-error': 'the FHIR server returned an error',
-  'invalid-json': 'the FHIR server returned invalid JSON',
-  'not-fhir': 'the FHIR server returned something that is not FHIR',
-  'too-large': 'the result was too large',
-  'too-many-pages': 'the result had too many pages',
-  'foreign-next-link': 'a paging link pointed outside the FHIR server',
-  'operation-outcome': 'the FHIR server reported an error',
-  'not-found': 'the FHIR server does not support this query',
-  'too-deep': 'the result was nested too deeply to be FHIR',
   cancelled: 'it was abandoned because required data could not be obtained',
   'no-fhir-server': 'it was not prefetched and no FHIR server was given',
   'unresolved-token': 'its query needs context the request did not carry',
 };
+const reasonText = (failure: string | undefined): string => REASON_TEXT[failure ?? 'network'] ?? FHIR_SERVER_FAILED;
 
 /**
  * The request's FHIR deadline, created on first use: a call answered from prefetch alone (the usual
@@ -220,7 +215,7 @@ export async function resolveData(
   const failedRequired = unavailableRequired.filter((o) => o.failure !== 'cancelled');
   const missingRequired = failedRequired.length > 0 ? failedRequired : unavailableRequired;
   if (missingRequired.length > 0) {
-    const reasons = [...new Set(missingRequired.map((o) => REASON_TEXT[o.failure ?? 'network'] ?? o.failure))];
+    const reasons = [...new Set(missingRequired.map((o) => reasonText(o.failure)))];
     throw new PrefetchUnavailableError(
       missingRequired.map((o) => o.template.key),
       reasons.join('; '),
@@ -256,7 +251,7 @@ export async function resolveData(
     if (outcome.source === 'unavailable') {
       failures[outcome.template.key] = outcome.failure ?? 'network';
       unavailable.add(outcome.template.resourceType);
-      gaps.push(`${outcome.template.resourceType} data (${outcome.template.key}) could not be obtained: ${REASON_TEXT[outcome.failure ?? 'network'] ?? outcome.failure}.`);
+      gaps.push(`${outcome.template.resourceType} data (${outcome.template.key}) could not be obtained: ${reasonText(outcome.failure)}.`);
       continue;
     }
     for (const resource of outcome.resources) {

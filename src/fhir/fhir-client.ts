@@ -3,6 +3,7 @@ import { brotliDecompress, gunzip, inflate, type InputType, type ZlibOptions } f
 import { Agent, request, type Dispatcher } from 'undici';
 import type { AnyResource } from '../engine/resource-index';
 import { exceedsJsonDepth } from '../security/json-depth';
+import { ByteBudget, WorkSlots } from './work-slots';
 
 /** Why a FHIR call gave no usable data. Stable codes for logs and metrics, never shown with PHI. */
 export type FhirFailure =
@@ -40,10 +41,14 @@ export interface FhirClientOptions {
   dispatcher?: Dispatcher;
   /** Searchset pages followed per query (Bundle next links). */
   maxPages: number;
-  /** Bytes read from one response before giving up. */
+  /** Bytes read from one response before giving up (counted after decompression). */
   maxResponseBytes: number;
   /** Resources accepted per query, across pages. */
   maxResources: number;
+  /** Inflated bytes one hook call may read across all its queries (see forCall); unbounded when absent. */
+  maxCallBytes?: number;
+  /** Process-wide cap on answers being inflated and parsed at once; shared by every call's client. */
+  decodeSlots?: WorkSlots;
   /** Told about every HTTP request (outcome and duration) for metrics; must not throw. */
   observe?: (event: FhirRequestEvent) => void;
 }
@@ -54,13 +59,28 @@ export interface FhirRequestEvent {
 }
 
 /**
- * The default pool. undici's request() rather than fetch(): the same library under Node's fetch
- * without the WHATWG streams layer, a third of fetch's CPU per query in bench/ (the no-prefetch
- * path makes eight queries per hook call). Redirects are never followed (undici's default). No
- * per-server connection cap, as with fetch: a request queued behind a full pool would not see its
- * deadline until it got a connection.
+ * A pool for FHIR servers. undici's request() rather than fetch(): the same library under Node's
+ * fetch without the WHATWG streams layer, a third of fetch's CPU per query in bench/ (the
+ * no-prefetch path makes eight queries per hook call). Redirects are never followed (undici's
+ * default). `connections` caps the sockets per origin, so a hung server cannot collect thousands of
+ * them; a query queued for a socket still ends at its deadline (requestUntil).
  */
-const sharedPool = new Agent({ keepAliveTimeout: 10_000 });
+export function fhirPool(maxSocketsPerOrigin: number): Agent {
+  return new Agent({ keepAliveTimeout: 10_000, connections: maxSocketsPerOrigin });
+}
+
+/** The pool of clients built without one (the CLI, unit tests). */
+const sharedPool = fhirPool(16);
+
+/** Decode slots of clients built without any: one set per process. */
+const sharedDecodeSlots = new WorkSlots(4);
+
+/** How many times `needle` occurs in `text`, stopping once past `stopAfter`. */
+function countOccurrences(text: string, needle: string, stopAfter: number): number {
+  let count = 0;
+  for (let at = text.indexOf(needle); at !== -1 && count <= stopAfter; at = text.indexOf(needle, at + needle.length)) count += 1;
+  return count;
+}
 
 type Inflate = (buffer: InputType, options: ZlibOptions) => Promise<Buffer>;
 
@@ -118,9 +138,21 @@ function requestUntil(url: string, options: NonNullable<Parameters<typeof reques
  */
 export class FhirClient {
   private readonly dispatcher: Dispatcher;
+  private readonly decodeSlots: WorkSlots;
+  private readonly budget: ByteBudget;
 
   constructor(private readonly options: FhirClientOptions) {
     this.dispatcher = options.dispatcher ?? sharedPool;
+    this.decodeSlots = options.decodeSlots ?? sharedDecodeSlots;
+    this.budget = new ByteBudget(options.maxCallBytes ?? Number.POSITIVE_INFINITY);
+  }
+
+  /**
+   * A client for one hook call: the same pool and decode slots, and a fresh byte budget of
+   * `maxCallBytes` shared by every query of that call (~14 run in parallel on the no-prefetch path).
+   */
+  forCall(): FhirClient {
+    return new FhirClient({ ...this.options, dispatcher: this.dispatcher, decodeSlots: this.decodeSlots });
   }
 
   private async get(url: string, token: string | undefined, signal: AbortSignal): Promise<AnyResource> {
@@ -157,12 +189,31 @@ export class FhirClient {
       if (status >= 300 && status < 400) throw new FhirFetchError('network', status);
       throw new FhirFetchError('http-error', status);
     }
-    const text = await this.readBody(response, signal);
+    const raw = await this.readBody(response, signal);
+    // Inflating and parsing are the expensive part: a few at a time per process, and not at all
+    // once the call's deadline has passed.
+    let release: () => void;
+    try {
+      release = await this.decodeSlots.acquire(signal);
+    } catch {
+      throw new FhirFetchError(abortFailure(signal), status);
+    }
     let parsed: unknown;
     try {
-      parsed = JSON.parse(text);
-    } catch {
-      throw new FhirFetchError('invalid-json', status);
+      const text = await this.inflate(raw, response, signal);
+      if (signal.aborted) throw new FhirFetchError(abortFailure(signal), status);
+      // Every resource carries "resourceType": more of them than a query may return is refused
+      // before JSON.parse materialises them (contained resources count too, erring on the safe side).
+      // A server spelling the key with escapes evades this count, not the byte limits nor the count
+      // after parsing.
+      if (countOccurrences(text, '"resourceType"', this.options.maxResources + 1) > this.options.maxResources + 1) throw new FhirFetchError('too-large', status);
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        throw new FhirFetchError('invalid-json', status);
+      }
+    } finally {
+      release();
     }
     if (exceedsJsonDepth(parsed)) throw new FhirFetchError('too-deep', status);
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) || typeof (parsed as AnyResource).resourceType !== 'string') {
@@ -171,28 +222,31 @@ export class FhirClient {
     return parsed as AnyResource;
   }
 
-  private async readBody(response: Dispatcher.ResponseData<unknown>, signal: AbortSignal): Promise<string> {
+  /**
+   * The bytes as sent (compressed or not), never more than the per-response limit nor what the
+   * call's budget has left. Uncompressed bytes are charged to the budget as they arrive.
+   */
+  private async readBody(response: Dispatcher.ResponseData<unknown>, signal: AbortSignal): Promise<Buffer> {
     const { body, statusCode: status } = response;
     const limit = this.options.maxResponseBytes;
     const declared = Number(response.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) {
+    if ((Number.isFinite(declared) && declared > limit) || this.budget.remaining <= 0) {
       discard(body);
       throw new FhirFetchError('too-large', status);
     }
-    const encoding = String(response.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
-    const inflate = encoding === 'identity' || encoding === '' ? undefined : DECODERS.get(encoding);
-    if (inflate === undefined && encoding !== 'identity' && encoding !== '') {
+    const encoding = this.encodingOf(response);
+    if (encoding === undefined) {
       discard(body);
       throw new FhirFetchError('invalid-json', status);
     }
-    // The bytes as sent (compressed or not), never more than the limit.
+    const charged = encoding === 'identity';
     const chunks: Buffer[] = [];
     let total = 0;
     try {
       for await (const chunk of body) {
         const bytes = chunk as Buffer;
         total += bytes.byteLength;
-        if (total > limit) {
+        if (total > limit || (charged && !this.budget.take(bytes.byteLength))) {
           discard(body);
           throw new FhirFetchError('too-large', status);
         }
@@ -202,16 +256,41 @@ export class FhirClient {
       if (error instanceof FhirFetchError) throw error;
       throw new FhirFetchError(signal.aborted ? abortFailure(signal) : 'network', status);
     }
-    const raw = Buffer.concat(chunks, total);
-    if (!inflate) return raw.toString('utf8');
-    // Inflated in one call (off the event loop) with the same limit on its output: streaming the
-    // socket through zlib cost ~10x the CPU, and a small "zip bomb" stops at the limit.
+    return Buffer.concat(chunks, total);
+  }
+
+  /** 'identity', a supported Content-Encoding, or undefined for one we did not ask for. */
+  private encodingOf(response: Dispatcher.ResponseData<unknown>): string | undefined {
+    const encoding = String(response.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+    if (encoding === 'identity' || encoding === '') return 'identity';
+    return DECODERS.has(encoding) ? encoding : undefined;
+  }
+
+  /**
+   * The answer as text. Compressed answers are inflated in one call (off the event loop) with their
+   * output capped by the per-response limit and by what the call's budget has left, granted before
+   * inflating so parallel queries cannot overdraw it together: streaming the socket through zlib
+   * cost ~10x the CPU, and a small "zip bomb" stops at the cap.
+   */
+  private async inflate(raw: Buffer, response: Dispatcher.ResponseData<unknown>, signal: AbortSignal): Promise<string> {
+    const status = response.statusCode;
+    const encoding = this.encodingOf(response);
+    const decoder = encoding === undefined ? undefined : DECODERS.get(encoding);
+    if (!decoder) return raw.toString('utf8');
+    if (signal.aborted) throw new FhirFetchError(abortFailure(signal), status);
+    const granted = this.budget.grantUpTo(this.options.maxResponseBytes);
+    if (granted <= 0) throw new FhirFetchError('too-large', status);
+    let inflated: Buffer;
     try {
-      return (await inflate(raw, { maxOutputLength: limit })).toString('utf8');
+      inflated = await decoder(raw, { maxOutputLength: granted });
     } catch (error) {
+      // A refused bomb keeps its grant spent: it was inflated up to it.
       if ((error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE' || error instanceof RangeError) throw new FhirFetchError('too-large', status);
+      this.budget.refund(granted);
       throw new FhirFetchError('invalid-json', status);
     }
+    this.budget.refund(granted - inflated.byteLength);
+    return inflated.toString('utf8');
   }
 
   /** Instance read. A missing resource (404/410) is "no data", not an error. */

@@ -62,9 +62,9 @@ export function createMetrics() {
       labelNames: ['reason'] as const,
       registers,
     }),
-    jtiReplayFallbacks: new Counter({
-      name: 'cds_jti_replay_cache_fallbacks_total',
-      help: 'jti checks decided by this replica alone because the store did not answer',
+    jtiReplayUnavailable: new Counter({
+      name: 'cds_jti_replay_unavailable_total',
+      help: 'calls refused with 503 because the jti replay store did not answer in time',
       registers,
     }),
     storeErrors: new Counter({

@@ -4,6 +4,8 @@ export interface RetentionOptions {
   store: Pick<Store, 'purge'>;
   /** Audit rows and feedback older than this are deleted; undefined keeps them (expired jti claims are always purged). */
   retentionDays: number | undefined;
+  /** Feedback older than this is deleted even when audit rows are kept (the shorter period wins). */
+  feedbackRetentionDays?: number;
   now: () => number;
   intervalMs?: number;
   onPurged?: (result: PurgeResult) => void;
@@ -29,7 +31,7 @@ export class RetentionSchedule {
 
   runOnce(): Promise<PurgeResult | undefined> {
     this.running ??= this.options.store
-      .purge(retentionCutoff(this.options.now(), this.options.retentionDays), this.options.now())
+      .purge(retentionCutoff(this.options.now(), this.options.retentionDays), this.options.now(), retentionCutoff(this.options.now(), this.options.feedbackRetentionDays))
       .then((result) => {
         this.options.onPurged?.(result);
         return result;

@@ -92,22 +92,23 @@ function createStoreRuntime(app: FastifyInstance, options: StorePluginOptions) {
 
   const replayCache = new StoreReplayCache(store, {
     now,
-    onFallback: (error) => {
-      metrics.jtiReplayFallbacks.inc();
-      log.warn({ err: describe(error) }, 'jti replay check fell back to this replica\'s memory');
+    onUnavailable: (error) => {
+      metrics.jtiReplayUnavailable.inc();
+      log.warn({ err: describe(error) }, 'jti replay check: the store did not answer in time; call refused with 503');
     },
   });
 
   const retention = new RetentionSchedule({
     store,
     retentionDays: config.retentionDays,
+    feedbackRetentionDays: config.feedbackRetentionDays,
     now,
     onPurged: (result) => {
       metrics.retentionPurged.inc({ table: 'hook_calls' }, result.hookCalls);
       metrics.retentionPurged.inc({ table: 'issued_cards' }, result.issuedCards);
       metrics.retentionPurged.inc({ table: 'feedback' }, result.feedback);
       metrics.retentionPurged.inc({ table: 'jwt_replay' }, result.replayEntries);
-      if (result.hookCalls + result.issuedCards + result.feedback > 0) log.info({ ...result, retentionDays: config.retentionDays }, 'retention purge');
+      if (result.hookCalls + result.issuedCards + result.feedback > 0) log.info({ ...result, retentionDays: config.retentionDays, feedbackRetentionDays: config.feedbackRetentionDays }, 'retention purge');
     },
     onError: (error) => log.warn({ err: describe(error) }, 'retention purge failed; retried at the next interval'),
   });

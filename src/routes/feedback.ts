@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { RequestInvalidError, ServiceNotFoundError, StoreUnavailableError } from '../errors';
+import { clientOf } from '../auth/client-ref';
+import { FeedbackQuotaError, RequestInvalidError, ServiceNotFoundError, StoreUnavailableError } from '../errors';
 import { createAjv, summarizeErrors } from '../knowledge/ajv';
 import type { Catalog } from '../knowledge/types';
 import type { Metrics } from '../metrics/metrics';
@@ -11,7 +12,7 @@ import {
   type FeedbackResponse,
   type SummaryQueryString,
 } from '../schemas/feedback';
-import type { FeedbackRecord, Store, SummaryPeriod } from '../store/store';
+import { FeedbackQuotaExceededError, type ClientRef, type FeedbackRecord, type IssuedCardRef, type Store, type SummaryPeriod } from '../store/store';
 
 export interface FeedbackRouteOptions {
   catalog: Catalog;
@@ -19,6 +20,8 @@ export interface FeedbackRouteOptions {
   metrics: Metrics;
   now: () => number;
   feedbackComments: 'drop' | 'store';
+  /** Bytes of feedback one client may have stored (CDS_FEEDBACK_QUOTA_BYTES). */
+  feedbackQuotaBytes: number;
   /** Writes audit records still queued in this process, so feedback right after a card finds it. */
   flushAudit: () => Promise<void>;
   log: { error(obj: object, msg: string): void };
@@ -37,7 +40,50 @@ function invalid(prefix: string, errors: typeof validateFeedback.errors): Reques
 /** A card uuid as we issued it: lower case, without a urn:uuid: prefix. */
 const normaliseUuid = (value: string) => value.replace(/^urn:uuid:/i, '').toLowerCase();
 
-function toRecord(item: FeedbackItem, index: number, serviceId: string, receivedAt: number, keepComments: boolean): FeedbackRecord {
+/** True when any string (or key) in `value` holds a NUL character, which PostgreSQL text cannot store. */
+function containsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (Array.isArray(value)) return value.some(containsNul);
+  if (value !== null && typeof value === 'object') return Object.entries(value).some(([key, member]) => key.includes('\u0000') || containsNul(member));
+  return false;
+}
+
+/** Override reason codes each rule's cards offer (rules without any offer none). */
+function offeredReasons(catalog: Catalog): Map<string, Set<string>> {
+  const byRule = new Map<string, Set<string>>();
+  for (const ruleSet of catalog.ruleSets.values()) {
+    for (const rule of ruleSet.rules) byRule.set(rule.id, new Set(rule.card.overrideReasons ?? []));
+  }
+  return byRule;
+}
+
+/**
+ * Checks each item against the card as it was issued to this client, in place: an override reason
+ * must be one the card offered (the stored display is then the card's own, never client text), and
+ * accepted suggestions must be the card's. Items about cards not issued to this client are left for
+ * the store to count (not stored).
+ */
+function checkAgainstCards(records: FeedbackRecord[], issued: readonly IssuedCardRef[], catalog: Catalog, reasonsByRule: Map<string, Set<string>>): void {
+  const cards = new Map(issued.map((card) => [card.cardUuid, card]));
+  records.forEach((record, i) => {
+    const card = cards.get(record.cardUuid);
+    if (!card) return;
+    const reason = record.overrideReason;
+    if (reason) {
+      const offered = reasonsByRule.get(card.ruleId);
+      if (reason.system !== catalog.overrideReasons.system || !reason.code || !offered?.has(reason.code)) {
+        throw new RequestInvalidError(`feedback[${i}].overrideReason.reason: is not one of the override reasons the card offered`, [`feedback[${i}].overrideReason.reason`]);
+      }
+      record.overrideReason = { system: reason.system, code: reason.code, display: catalog.overrideReasons.reasons[reason.code]?.display ?? reason.code };
+    }
+    const suggestions = new Set(card.suggestionUuids);
+    if (record.acceptedSuggestionIds.some((id) => !suggestions.has(id))) {
+      throw new RequestInvalidError(`feedback[${i}].acceptedSuggestions: names a suggestion the card did not carry`, [`feedback[${i}].acceptedSuggestions`]);
+    }
+  });
+}
+
+function toRecord(item: FeedbackItem, index: number, serviceId: string, receivedAt: number, keepComments: boolean, client: ClientRef): FeedbackRecord {
   const outcomeAt = Date.parse(item.outcomeTimestamp);
   if (!Number.isFinite(outcomeAt)) {
     throw new RequestInvalidError(`feedback[${index}].outcomeTimestamp: is not a usable date-time`, [`feedback[${index}].outcomeTimestamp`]);
@@ -54,6 +100,7 @@ function toRecord(item: FeedbackItem, index: number, serviceId: string, received
     ...(reason ? { overrideReason: { system: reason.system, code: reason.code, ...(reason.display ? { display: reason.display } : {}) } } : {}),
     hasUserComment: Boolean(comment),
     ...(keepComments && comment ? { userComment: comment } : {}),
+    client,
   };
 }
 
@@ -72,6 +119,7 @@ export const FEEDBACK_SUMMARY_ROUTE = '/cds-services/:id/feedback/summary';
 
 export const feedbackRoutes: FastifyPluginAsync<FeedbackRouteOptions> = async (app, options) => {
   const { catalog, store, metrics, now } = options;
+  const reasonsByRule = offeredReasons(catalog);
 
   app.post<{ Params: { id: string } }>('/cds-services/:id/feedback', async (request) => {
     const service = catalog.services.get(request.params.id);
@@ -81,16 +129,27 @@ export const feedbackRoutes: FastifyPluginAsync<FeedbackRouteOptions> = async (a
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
       throw new RequestInvalidError('The request body must be a JSON object with a feedback array', ['feedback']);
     }
+    // PostgreSQL cannot store NUL: refused here as bad input, never a 503 that flips cds_store_up.
+    if (containsNul(body)) throw new RequestInvalidError('Invalid feedback: text must not contain NUL characters', ['feedback']);
     if (!validateFeedback(body)) throw invalid('Invalid feedback', validateFeedback.errors);
     const receivedAt = now();
-    const records = body.feedback.map((item, i) => toRecord(item, i, service.id, receivedAt, options.feedbackComments === 'store'));
+    const client = clientOf(request.cdsClient);
+    const records = body.feedback.map((item, i) => toRecord(item, i, service.id, receivedAt, options.feedbackComments === 'store', client));
     request.cds.feedbackItems = records.length;
 
     await options.flushAudit();
+    let issued: IssuedCardRef[];
+    try {
+      issued = await store.issuedCards(records.map((r) => r.cardUuid), client);
+    } catch (error) {
+      throw new StoreUnavailableError(error);
+    }
+    checkAgainstCards(records, issued, catalog, reasonsByRule);
     let result;
     try {
-      result = await store.recordFeedback(records);
+      result = await store.recordFeedback(records, { quotaBytes: options.feedbackQuotaBytes });
     } catch (error) {
+      if (error instanceof FeedbackQuotaExceededError) throw new FeedbackQuotaError();
       const e = error as { code?: unknown; message?: unknown };
       options.log.error({ err: { code: e?.code, message: String(e?.message ?? error).slice(0, 300) }, serviceId: service.id }, 'feedback could not be stored');
       throw new StoreUnavailableError(error);
@@ -115,7 +174,9 @@ export const feedbackRoutes: FastifyPluginAsync<FeedbackRouteOptions> = async (a
       const period: SummaryPeriod = query.period ?? 'day';
       let summary;
       try {
-        summary = await store.feedbackSummary({ serviceId: service.id, from, to, period, topReasons: query.top ? Number(query.top) : 3 });
+        // A client sees its own cards and feedback; the operator's admin token (no JWT) sees all.
+        const scope = request.cdsClient ? { client: clientOf(request.cdsClient) } : {};
+        summary = await store.feedbackSummary({ serviceId: service.id, from, to, period, topReasons: query.top ? Number(query.top) : 3, ...scope });
       } catch (error) {
         throw new StoreUnavailableError(error);
       }

@@ -3,10 +3,14 @@ import type { HookCallObserver } from '../audit/hook-call';
 import { FhirServerNotAllowedError, ServiceNotFoundError } from '../errors';
 import { runHook, type HookDeps } from '../engine/run-hook';
 import { validateHookRequest } from '../engine/validate-request';
+import { clientOf } from '../auth/client-ref';
 
+/** The origin a fhirServer names; 'null' (never allowed) for one carrying credentials, a query or a fragment. */
 function originOf(url: string): string {
   try {
-    return new URL(url).origin;
+    const parsed = new URL(url);
+    if (parsed.username || parsed.password || parsed.search || parsed.hash) return 'null';
+    return parsed.origin;
   } catch {
     return 'null';
   }
@@ -27,14 +31,23 @@ export const serviceRoutes: FastifyPluginAsync<{ deps: HookDeps; onAnswered?: Ho
       throw new FhirServerNotAllowedError();
     }
     const calledAt = deps.now();
-    const outcome = await runHook(service, hookRequest, deps);
+    // A client of its own per call: its FHIR byte budget (CDS_FHIR_MAX_CALL_BYTES) spans every query.
+    const outcome = await runHook(service, hookRequest, { ...deps, fhirClient: deps.fhirClient.forCall() });
     request.cds.cardCount = outcome.cards.length;
     request.cds.ruleIds = outcome.ruleIds;
     request.cds.prefetch = outcome.keys;
     request.cds.fhirFetches = outcome.fetchCount;
     // Audit and metrics only queue work here: nothing they do can delay or fail the answer.
     try {
-      onAnswered?.({ serviceId: service.id, hook: hookRequest.hook, hookInstance: hookRequest.hookInstance, patientId: hookRequest.context.patientId, calledAt, outcome });
+      onAnswered?.({
+        serviceId: service.id,
+        hook: hookRequest.hook,
+        hookInstance: hookRequest.hookInstance,
+        patientId: hookRequest.context.patientId,
+        calledAt,
+        outcome,
+        client: clientOf(request.cdsClient),
+      });
     } catch (error) {
       request.log.error({ err: { message: (error as Error).message } }, 'hook call observer failed');
     }

@@ -19,7 +19,8 @@ export const OverrideReasonSchema = Type.Object(
         { additionalProperties: true },
       ),
     ),
-    userComment: Type.Optional(Type.String({ maxLength: 4000 })),
+    /** The only free text kept (and only with CDS_FEEDBACK_COMMENTS=store); capped. */
+    userComment: Type.Optional(Type.String({ maxLength: 1000 })),
   },
   { additionalProperties: true },
 );

@@ -1,4 +1,4 @@
-import type { Store } from './store';
+import { FeedbackQuotaExceededError, type Store } from './store';
 
 export interface StoreObserver {
   onSuccess(operation: string): void;
@@ -6,7 +6,19 @@ export interface StoreObserver {
 }
 
 type Operation = Exclude<keyof Store, 'dialect'>;
-const OPERATIONS: readonly Operation[] = ['migrate', 'ping', 'recordHookCalls', 'recordFeedback', 'feedbackSummary', 'claimJti', 'purge', 'close'];
+/** Every operation, checked by the compiler: a new Store method cannot be left unwrapped (and missing). */
+const OPERATION_SET: Record<Operation, true> = {
+  migrate: true,
+  ping: true,
+  recordHookCalls: true,
+  recordFeedback: true,
+  issuedCards: true,
+  feedbackSummary: true,
+  claimJti: true,
+  purge: true,
+  close: true,
+};
+const OPERATIONS = Object.keys(OPERATION_SET) as Operation[];
 
 /** The same store, with every operation's success or failure reported (health, metrics, logs). */
 export function observedStore(store: Store, observer: StoreObserver): Store {
@@ -19,7 +31,9 @@ export function observedStore(store: Store, observer: StoreObserver): Store {
         observer.onSuccess(operation);
         return result;
       } catch (error) {
-        observer.onError(operation, error);
+        // A client over its quota is an answer from a healthy store, not a store failure.
+        if (error instanceof FeedbackQuotaExceededError) observer.onSuccess(operation);
+        else observer.onError(operation, error);
         throw error;
       }
     };

@@ -34,12 +34,15 @@ class PostgresDatabase implements SqlDatabase {
   readonly dialect = 'postgres' as const;
   readonly migrationPrelude: string | undefined;
   private readonly pooled: SqlExecutor;
+  private readonly urgent: SqlExecutor;
 
   constructor(
     private readonly pool: Pool,
+    private readonly urgentPool: Pool,
     schema: string | undefined,
   ) {
     this.pooled = executorOf(pool);
+    this.urgent = executorOf(urgentPool);
     this.migrationPrelude = schema ? `CREATE SCHEMA IF NOT EXISTS "${schema}"` : undefined;
   }
 
@@ -53,6 +56,10 @@ class PostgresDatabase implements SqlDatabase {
 
   script(sql: string): Promise<void> {
     return this.pooled.script(sql);
+  }
+
+  runUrgent(sql: string, params?: readonly SqlValue[]): Promise<number> {
+    return this.urgent.run(sql, params);
   }
 
   async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, options: { exclusive?: boolean } = {}): Promise<T> {
@@ -75,8 +82,8 @@ class PostgresDatabase implements SqlDatabase {
     }
   }
 
-  close(): Promise<void> {
-    return this.pool.end();
+  async close(): Promise<void> {
+    await Promise.all([this.pool.end(), this.urgentPool.end()]);
   }
 }
 
@@ -99,9 +106,8 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions = {
     throw new TypeError(`[store] CDS_DB_URL schema '${schema}' must match ${SCHEMA_NAME.source}`);
   }
   parsed.searchParams.delete('schema');
-  const pool = new Pool({
+  const settings = {
     connectionString: parsed.toString(),
-    max: options.max ?? 10,
     // Fail fast when the server is unreachable: the audit queue retries, feedback answers 503.
     connectionTimeoutMillis: 3000,
     idleTimeoutMillis: 30_000,
@@ -110,7 +116,14 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions = {
     application_name: 'zoledronic-cds',
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
     types,
-  });
-  pool.on('error', (error) => options.onPoolError?.(error));
-  return new SqlStore(new PostgresDatabase(pool, schema), POSTGRES_MIGRATIONS);
+  };
+  const pool = new Pool({ ...settings, max: options.max ?? 10 });
+  // The jti claim's own connections: feedback or audit transactions filling the main pool cannot
+  // delay it past the replay check's deadline (which would refuse the call).
+  // Its statements end on the server before the replay check's 1 s deadline, so a claim the caller
+  // stopped waiting for never lands later (which would make the client's retry look like a replay).
+  // Its connections stay open once made (no idle timeout), so a claim rarely waits for a connect.
+  const urgentPool = new Pool({ ...settings, max: 2, idleTimeoutMillis: 0, connectionTimeoutMillis: 1000, statement_timeout: 800, query_timeout: 900 });
+  for (const p of [pool, urgentPool]) p.on('error', (error) => options.onPoolError?.(error));
+  return new SqlStore(new PostgresDatabase(pool, urgentPool, schema), POSTGRES_MIGRATIONS);
 }

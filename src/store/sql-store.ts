@@ -1,17 +1,26 @@
 import type { Migration, SqlDatabase, SqlExecutor, SqlValue } from './sql';
-import type {
-  FeedbackRecord,
-  FeedbackSummary,
-  FeedbackWriteResult,
-  HookCallRecord,
-  MigrationResult,
-  PurgeResult,
-  Store,
-  SummaryQuery,
+import {
+  FeedbackQuotaExceededError,
+  type ClientRef,
+  type FeedbackRecord,
+  type FeedbackSummary,
+  type FeedbackWriteResult,
+  type HookCallRecord,
+  type MigrationResult,
+  type PurgeResult,
+  type Store,
+  type SummaryQuery,
+  type IssuedCardRef,
 } from './store';
 import { DAY_MS, rollUp, type DayCount, type DayOutcomeCount, type DayReasonCount } from './summary';
 
 const num = (value: unknown): number => Number(value ?? 0);
+
+/** What a feedback row costs against its client's quota: its variable parts plus a fixed row overhead. */
+function storedBytes(item: FeedbackRecord): number {
+  const text = [item.userComment, item.overrideReason?.system, item.overrideReason?.code, item.overrideReason?.display, ...item.acceptedSuggestionIds];
+  return 200 + text.reduce((sum, part) => sum + (part ? Buffer.byteLength(part, 'utf8') : 0), 0);
+}
 const optional = (value: unknown): string | undefined => (typeof value === 'string' && value.length > 0 ? value : undefined);
 
 /**
@@ -59,15 +68,15 @@ export class SqlStore implements Store {
     await this.db.transaction(async (tx) => {
       for (const call of records) {
         await tx.run(
-          `INSERT INTO hook_calls (call_id, hook_instance, service_id, hook, called_at, patient_hash, triggered, rule_ids, card_count)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (call_id) DO NOTHING`,
-          [call.callId, call.hookInstance, call.serviceId, call.hook, call.calledAt, call.patientHash, call.triggered, JSON.stringify(call.ruleIds), call.cards.length],
+          `INSERT INTO hook_calls (call_id, hook_instance, service_id, hook, called_at, patient_hash, triggered, rule_ids, card_count, client_issuer, client_tenant)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (call_id) DO NOTHING`,
+          [call.callId, call.hookInstance, call.serviceId, call.hook, call.calledAt, call.patientHash, call.triggered, JSON.stringify(call.ruleIds), call.cards.length, call.client.issuer, call.client.tenant],
         );
         for (const card of call.cards) {
           await tx.run(
-            `INSERT INTO issued_cards (card_uuid, call_id, service_id, rule_id, indicator, suggestion_uuids, issued_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (card_uuid) DO NOTHING`,
-            [card.cardUuid, call.callId, call.serviceId, card.ruleId, card.indicator, JSON.stringify(card.suggestionUuids), call.calledAt],
+            `INSERT INTO issued_cards (card_uuid, call_id, service_id, rule_id, indicator, suggestion_uuids, issued_at, client_issuer, client_tenant)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (card_uuid) DO NOTHING`,
+            [card.cardUuid, call.callId, call.serviceId, card.ruleId, card.indicator, JSON.stringify(card.suggestionUuids), call.calledAt, call.client.issuer, call.client.tenant],
           );
         }
       }
@@ -81,16 +90,39 @@ export class SqlStore implements Store {
     });
   }
 
-  async recordFeedback(items: readonly FeedbackRecord[]): Promise<FeedbackWriteResult> {
+  async recordFeedback(items: readonly FeedbackRecord[], options: { quotaBytes?: number } = {}): Promise<FeedbackWriteResult> {
     return this.db.transaction(async (tx) => {
       const result: FeedbackWriteResult = { stored: 0, duplicates: 0, unknownCards: 0, statuses: [] };
+      const usage = new Map<string, number>();
       for (const item of items) {
-        const rows = await tx.all<{ card_known: unknown }>(
+        // Only cards issued to the same client: another client's card (or none of ours) is not stored.
+        const issued = await tx.all(
+          'SELECT 1 AS ok FROM issued_cards WHERE card_uuid = ? AND client_issuer = ? AND client_tenant = ?',
+          [item.cardUuid, item.client.issuer, item.client.tenant],
+        );
+        if (issued.length === 0) {
+          result.unknownCards += 1;
+          result.statuses.push('unknown_card');
+          continue;
+        }
+        const bytes = storedBytes(item);
+        if (options.quotaBytes !== undefined) {
+          const clientKey = JSON.stringify([item.client.issuer, item.client.tenant]);
+          let used = usage.get(clientKey);
+          if (used === undefined) {
+            const rows = await tx.all('SELECT COALESCE(SUM(stored_bytes), 0) AS used FROM feedback WHERE client_issuer = ? AND client_tenant = ?', [item.client.issuer, item.client.tenant]);
+            used = num(rows[0]?.used);
+          }
+          // Throwing rolls the whole batch back: over quota, nothing is stored.
+          if (used + bytes > options.quotaBytes) throw new FeedbackQuotaExceededError();
+          usage.set(clientKey, used + bytes);
+        }
+        const changed = await tx.run(
           `INSERT INTO feedback (card_uuid, service_id, outcome, outcome_at, received_at, accepted_suggestions,
-             override_system, override_code, override_display, has_user_comment, user_comment, card_known)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, EXISTS (SELECT 1 FROM issued_cards WHERE card_uuid = ?))
-           ON CONFLICT (card_uuid, outcome, outcome_at) DO NOTHING
-           RETURNING card_known`,
+             override_system, override_code, override_display, has_user_comment, user_comment, card_known,
+             client_issuer, client_tenant, stored_bytes)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (card_uuid, outcome, outcome_at) DO NOTHING`,
           [
             item.cardUuid,
             item.serviceId,
@@ -103,27 +135,53 @@ export class SqlStore implements Store {
             item.overrideReason?.display ?? null,
             item.hasUserComment,
             item.userComment ?? null,
-            item.cardUuid,
+            true,
+            item.client.issuer,
+            item.client.tenant,
+            bytes,
           ],
         );
-        if (rows.length === 0) {
+        if (changed === 0) {
           result.duplicates += 1;
           result.statuses.push('duplicate');
         } else {
           result.stored += 1;
-          const known = Boolean(rows[0]!.card_known);
-          if (!known) result.unknownCards += 1;
-          result.statuses.push(known ? 'stored' : 'unknown_card');
+          result.statuses.push('stored');
         }
       }
       return result;
     });
   }
 
+  async issuedCards(cardUuids: readonly string[], client: ClientRef): Promise<IssuedCardRef[]> {
+    const out: IssuedCardRef[] = [];
+    const unique = [...new Set(cardUuids)];
+    for (let i = 0; i < unique.length; i += 200) {
+      const chunk = unique.slice(i, i + 200);
+      const rows = await this.db.all(
+        `SELECT card_uuid, service_id, rule_id, suggestion_uuids FROM issued_cards
+         WHERE client_issuer = ? AND client_tenant = ? AND card_uuid IN (${chunk.map(() => '?').join(', ')})`,
+        [client.issuer, client.tenant, ...chunk],
+      );
+      for (const row of rows) {
+        let suggestionUuids: string[] = [];
+        try {
+          const parsed: unknown = JSON.parse(String(row.suggestion_uuids));
+          if (Array.isArray(parsed)) suggestionUuids = parsed.map(String);
+        } catch {
+          // An unreadable list means no suggestion can be matched; the card itself is still known.
+        }
+        out.push({ cardUuid: String(row.card_uuid), serviceId: String(row.service_id), ruleId: String(row.rule_id), suggestionUuids });
+      }
+    }
+    return out;
+  }
+
   async feedbackSummary(query: SummaryQuery): Promise<FeedbackSummary> {
     const byService = query.serviceId ? ' AND c.service_id = ?' : '';
-    const params: SqlValue[] = [query.from, query.to, ...(query.serviceId ? [query.serviceId] : [])];
-    const window = `c.issued_at >= ? AND c.issued_at < ?${byService}`;
+    const byClient = query.client ? ' AND c.client_issuer = ? AND c.client_tenant = ?' : '';
+    const params: SqlValue[] = [query.from, query.to, ...(query.serviceId ? [query.serviceId] : []), ...(query.client ? [query.client.issuer, query.client.tenant] : [])];
+    const window = `c.issued_at >= ? AND c.issued_at < ?${byService}${byClient}`;
     const day = `(c.issued_at / ${DAY_MS})`;
 
     const shown = await this.db.all(
@@ -147,7 +205,9 @@ export class SqlStore implements Store {
     );
     const unknown = await this.db.all(
       `SELECT COUNT(*) AS n FROM feedback f
-       WHERE f.card_known = ? AND f.received_at >= ? AND f.received_at < ?${query.serviceId ? ' AND f.service_id = ?' : ''}`,
+       WHERE f.card_known = ? AND f.received_at >= ? AND f.received_at < ?${query.serviceId ? ' AND f.service_id = ?' : ''}${
+         query.client ? ' AND f.client_issuer = ? AND f.client_tenant = ?' : ''
+       }`,
       [false, ...params],
     );
 
@@ -165,7 +225,7 @@ export class SqlStore implements Store {
   async claimJti(issuer: string, jti: string, expiresAt: number, now: number): Promise<boolean> {
     // One statement, so it is atomic across connections and replicas: a new claim inserts; an
     // expired claim is taken over; an unexpired one changes nothing (0 rows = a replay).
-    const changed = await this.db.run(
+    const changed = await this.db.runUrgent(
       `INSERT INTO jwt_replay (issuer, jti, expires_at) VALUES (?, ?, ?)
        ON CONFLICT (issuer, jti) DO UPDATE SET expires_at = excluded.expires_at WHERE jwt_replay.expires_at <= ?`,
       [issuer, jti, expiresAt, now],
@@ -173,11 +233,12 @@ export class SqlStore implements Store {
     return changed > 0;
   }
 
-  async purge(cutoff: number | undefined, now: number): Promise<PurgeResult> {
+  async purge(cutoff: number | undefined, now: number, feedbackCutoff?: number): Promise<PurgeResult> {
     return this.db.transaction(async (tx: SqlExecutor) => {
       const replayEntries = await tx.run('DELETE FROM jwt_replay WHERE expires_at <= ?', [now]);
-      if (cutoff === undefined) return { hookCalls: 0, issuedCards: 0, feedback: 0, replayEntries };
-      const feedback = await tx.run('DELETE FROM feedback WHERE received_at < ?', [cutoff]);
+      const feedbackBefore = Math.max(cutoff ?? Number.NEGATIVE_INFINITY, feedbackCutoff ?? Number.NEGATIVE_INFINITY);
+      const feedback = Number.isFinite(feedbackBefore) ? await tx.run('DELETE FROM feedback WHERE received_at < ?', [feedbackBefore]) : 0;
+      if (cutoff === undefined) return { hookCalls: 0, issuedCards: 0, feedback, replayEntries };
       const issuedCards = await tx.run('DELETE FROM issued_cards WHERE issued_at < ?', [cutoff]);
       const hookCalls = await tx.run('DELETE FROM hook_calls WHERE called_at < ?', [cutoff]);
       return { hookCalls, issuedCards, feedback, replayEntries };

@@ -22,6 +22,11 @@ export interface SqlDatabase extends SqlExecutor {
    * against every other exclusive one on the same database (migrations from several replicas).
    */
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, options?: { exclusive?: boolean }): Promise<T>;
+  /**
+   * One statement that must not wait behind other work (the jti claim on every authenticated call):
+   * its own connections on PostgreSQL, ahead of every queued statement on SQLite.
+   */
+  runUrgent(sql: string, params?: readonly SqlValue[]): Promise<number>;
   /** Statements run before the migrations table is created (PostgreSQL: CREATE SCHEMA). */
   readonly migrationPrelude: string | undefined;
   close(): Promise<void>;

@@ -8,15 +8,41 @@ import { SqlStore } from './sql-store';
 type Bindable = string | number | null;
 const bind = (params: readonly SqlValue[]): Bindable[] => params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
 
+/** SQLITE_BUSY and its variants: another process (a sibling worker, the purge CLI) holds the write lock. */
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_') || code === 'SQLITE_LOCKED');
+}
+
+/**
+ * How long better-sqlite3 may wait for a lock *synchronously*, on the event loop. Kept short: a
+ * longer wait is done by retrying asynchronously (BUSY_RETRY_MS), so the process keeps serving
+ * (/healthz, hook calls) while another process holds the lock.
+ */
+const BUSY_TIMEOUT_MS = 20;
+/**
+ * Total time a statement or transaction keeps retrying a held lock before failing. The urgent lane
+ * (the jti claim) gives up before the replay check's own deadline (1 s), so a claim the caller has
+ * stopped waiting for never lands later and turns the client's retry into a "replay".
+ */
+const BUSY_RETRY_MS = { normal: 10_000, urgent: 800 };
+
+type Job = () => Promise<void>;
+
 /**
  * better-sqlite3 behind the async SqlDatabase interface. better-sqlite3 is synchronous, so every
- * statement is short and runs on the event loop; a promise chain serialises access to the single
- * connection so a transaction's statements are never interleaved with another caller's.
+ * statement is short and runs on the event loop; one queue serialises access to the single
+ * connection so a transaction's statements are never interleaved with another caller's. Urgent
+ * work (the jti claim) goes ahead of everything queued. A lock held by another process is waited
+ * for off the event loop: the job is retried after a pause, and other jobs run meanwhile (a busy
+ * job holds no transaction: BEGIN IMMEDIATE or the lone statement is what failed).
  */
 class SqliteDatabase implements SqlDatabase {
   readonly dialect = 'sqlite' as const;
   readonly migrationPrelude = undefined;
-  private tail: Promise<unknown> = Promise.resolve();
+  private readonly urgentJobs: Job[] = [];
+  private readonly normalJobs: Job[] = [];
+  private running = false;
   private readonly statements = new Map<string, Database.Statement>();
   private readonly direct: SqlExecutor;
 
@@ -51,10 +77,34 @@ class SqliteDatabase implements SqlDatabase {
     return prepared;
   }
 
-  private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(fn);
-    this.tail = result.catch(() => undefined);
-    return result;
+  /** Runs `fn` alone on the connection, in queue order (urgent first); retries it while another process holds the lock. */
+  private async serial<T>(fn: () => Promise<T>, lane: 'normal' | 'urgent' = 'normal'): Promise<T> {
+    const giveUpAt = Date.now() + BUSY_RETRY_MS[lane];
+    for (let pause = 5; ; pause = Math.min(pause * 2, 100)) {
+      try {
+        return await this.enqueue(fn, lane);
+      } catch (error) {
+        if (!isBusy(error) || Date.now() + pause > giveUpAt || !this.db.open) throw error;
+        await new Promise((resolve) => setTimeout(resolve, pause));
+      }
+    }
+  }
+
+  private enqueue<T>(fn: () => Promise<T>, lane: 'normal' | 'urgent'): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      (lane === 'urgent' ? this.urgentJobs : this.normalJobs).push(() => fn().then(resolve, reject));
+      void this.pump();
+    });
+  }
+
+  private async pump(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      for (let job = this.urgentJobs.shift() ?? this.normalJobs.shift(); job; job = this.urgentJobs.shift() ?? this.normalJobs.shift()) await job();
+    } finally {
+      this.running = false;
+    }
   }
 
   all<T extends SqlRow = SqlRow>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
@@ -69,10 +119,14 @@ class SqliteDatabase implements SqlDatabase {
     return this.serial(() => this.direct.script(sql));
   }
 
+  runUrgent(sql: string, params?: readonly SqlValue[]): Promise<number> {
+    return this.serial(() => this.direct.run(sql, params), 'urgent');
+  }
+
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     return this.serial(async () => {
-      // IMMEDIATE takes the write lock up front: another process writing the same file waits
-      // (busy_timeout) instead of failing half-way through the transaction.
+      // IMMEDIATE takes the write lock up front: while another process holds it this fails at once
+      // (BUSY, retried by serial) instead of failing half-way through the transaction.
       this.db.exec('BEGIN IMMEDIATE');
       try {
         const result = await fn(this.direct);
@@ -127,12 +181,15 @@ export function openSqliteStore(url: string): SqlStore {
   }
   if (!memory) mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
-  // Another process (npm run purge, a sibling CDS_WORKERS worker migrating at start-up) may hold
-  // the write lock briefly; wait rather than fail. Set first: switching to WAL takes a lock too.
-  db.pragma('busy_timeout = 2000');
+  // Another process (npm run purge, a sibling CDS_WORKERS worker) may hold the write lock: wait a
+  // little synchronously, longer by retrying off the event loop (SqliteDatabase.serial). Set first:
+  // switching to WAL takes a lock too.
+  // Opening happens once, before serving, so a longer synchronous wait is harmless there.
+  db.pragma('busy_timeout = 5000');
   if (!memory) db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   const database = new SqliteDatabase(db, () => {
     if (key) openFiles.delete(key);
   });

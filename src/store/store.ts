@@ -10,6 +10,15 @@
  * Times are epoch milliseconds (UTC) everywhere: portable between both databases and exact.
  */
 
+/**
+ * The CDS client a row belongs to: the verified JWT issuer and tenant ('' when auth is off or the
+ * token named no tenant). Feedback is accepted and summarised only within one client.
+ */
+export interface ClientRef {
+  issuer: string;
+  tenant: string;
+}
+
 /** One card as it was issued: the link between feedback (by card uuid) and the rule. */
 export interface IssuedCard {
   cardUuid: string;
@@ -33,6 +42,7 @@ export interface HookCallRecord {
   /** Rules whose condition was true (in the order cards were built). */
   ruleIds: string[];
   cards: IssuedCard[];
+  client: ClientRef;
 }
 
 export type FeedbackOutcome = 'accepted' | 'overridden';
@@ -50,6 +60,24 @@ export interface FeedbackRecord {
   hasUserComment: boolean;
   /** Only when CDS_FEEDBACK_COMMENTS=store: free text may name the patient (see README). */
   userComment?: string;
+  /** Who posted it: feedback counts only for cards issued to this same client. */
+  client: ClientRef;
+}
+
+/** A card as issued to one client, looked up when feedback about it arrives. */
+export interface IssuedCardRef {
+  cardUuid: string;
+  serviceId: string;
+  ruleId: string;
+  suggestionUuids: string[];
+}
+
+/** Refused: storing the batch would take the client over its feedback storage quota. */
+export class FeedbackQuotaExceededError extends Error {
+  constructor() {
+    super('feedback storage quota exceeded');
+    this.name = 'FeedbackQuotaExceededError';
+  }
 }
 
 export type FeedbackItemStatus = 'stored' | 'duplicate' | 'unknown_card';
@@ -59,7 +87,7 @@ export interface FeedbackWriteResult {
   stored: number;
   /** Items already stored (same card, outcome and outcome time): a resend, ignored. */
   duplicates: number;
-  /** Newly stored items whose card uuid we have no record of issuing (kept, flagged). */
+  /** Items about a card never issued to this client: not stored (counted only). */
   unknownCards: number;
   /** Per item, in request order (metrics). */
   statuses: FeedbackItemStatus[];
@@ -76,6 +104,8 @@ export interface SummaryQuery {
   period: SummaryPeriod;
   /** How many override reasons to list per row. */
   topReasons?: number;
+  /** Only this client's cards and feedback; everything when absent (the operator's admin token). */
+  client?: ClientRef;
 }
 
 export interface OverrideReasonCount {
@@ -130,15 +160,24 @@ export interface Store {
   ping(): Promise<void>;
   /** Writes hook-call audit records and their cards; already-stored records are skipped (retries). */
   recordHookCalls(records: readonly HookCallRecord[]): Promise<void>;
-  /** Stores feedback idempotently, in one transaction. */
-  recordFeedback(items: readonly FeedbackRecord[]): Promise<FeedbackWriteResult>;
+  /**
+   * Stores feedback idempotently, in one transaction, only for cards issued to the item's client
+   * (others are counted as unknown, not stored). Throws FeedbackQuotaExceededError, storing nothing,
+   * when the client's stored feedback would exceed `quotaBytes`.
+   */
+  recordFeedback(items: readonly FeedbackRecord[], options?: { quotaBytes?: number }): Promise<FeedbackWriteResult>;
+  /** The cards among `cardUuids` that were issued to `client`. */
+  issuedCards(cardUuids: readonly string[], client: ClientRef): Promise<IssuedCardRef[]>;
   feedbackSummary(query: SummaryQuery): Promise<FeedbackSummary>;
   /**
    * Claims a JWT id for an issuer until `expiresAt` (epoch ms). True when this call claimed it; false
    * when an unexpired claim exists (a replay). Atomic across connections and replicas.
    */
   claimJti(issuer: string, jti: string, expiresAt: number, now: number): Promise<boolean>;
-  /** Deletes audit rows and feedback older than `cutoff` (epoch ms), and expired jti claims. */
-  purge(cutoff: number | undefined, now: number): Promise<PurgeResult>;
+  /**
+   * Deletes audit rows and feedback older than `cutoff` (epoch ms), feedback older than
+   * `feedbackCutoff` too (the later cutoff wins for feedback), and expired jti claims.
+   */
+  purge(cutoff: number | undefined, now: number, feedbackCutoff?: number): Promise<PurgeResult>;
   close(): Promise<void>;
 }

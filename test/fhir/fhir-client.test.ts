@@ -2,6 +2,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent } from 'undici';
 import { FhirClient, FhirFetchError } from '../../src/fhir/fhir-client';
+import { WorkSlots } from '../../src/fhir/work-slots';
 
 /**
  * The FHIR client on its own, where the service's HTTP tests cannot reach: a query that waits for
@@ -55,4 +56,62 @@ test('the same pool answers normally once nothing holds it', async () => {
   } finally {
     await pool.close();
   }
+});
+
+describe('bounded work per hook call and per process (issue 14)', () => {
+  /** A server answering every /big query with one ~40 KB Bundle. */
+  const bigBundle = JSON.stringify({ resourceType: 'Bundle', type: 'searchset', entry: [], padding: 'x'.repeat(40_000) });
+  let bigServer: Server;
+  let bigBase: string;
+  beforeAll(async () => {
+    bigServer = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/fhir+json' });
+      res.end(bigBundle);
+    });
+    await new Promise<void>((resolve) => bigServer.listen(0, '127.0.0.1', resolve));
+    bigBase = `http://127.0.0.1:${(bigServer.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    bigServer.closeAllConnections();
+    await new Promise((resolve) => bigServer.close(resolve));
+  });
+
+  test('the call budget spans queries: the third 40 KB answer of a 100 KB budget is refused as too-large; a new call starts afresh', async () => {
+    const shared = new FhirClient({ maxPages: 1, maxResponseBytes: 65536, maxResources: 100, maxCallBytes: 100_000 });
+    const call = shared.forCall();
+    await expect(call.search(`${bigBase}/big`, undefined, AbortSignal.timeout(2000))).resolves.toEqual([]);
+    await expect(call.search(`${bigBase}/big`, undefined, AbortSignal.timeout(2000))).resolves.toEqual([]);
+    const third = await call.search(`${bigBase}/big`, undefined, AbortSignal.timeout(2000)).catch((error: unknown) => error);
+    expect((third as FhirFetchError).reason).toBe('too-large');
+    await expect(shared.forCall().search(`${bigBase}/big`, undefined, AbortSignal.timeout(2000))).resolves.toEqual([]);
+  });
+
+  test('more resources than a query may return are refused before the answer is parsed', async () => {
+    const client = new FhirClient({ maxPages: 1, maxResponseBytes: 65536, maxResources: 2 });
+    const many = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/fhir+json' });
+      res.end(JSON.stringify({ resourceType: 'Bundle', type: 'searchset', entry: Array.from({ length: 5 }, (_, i) => ({ resource: { resourceType: 'Condition', id: `c${i}` } })) }));
+    });
+    await new Promise<void>((resolve) => many.listen(0, '127.0.0.1', resolve));
+    try {
+      const error = await client.search(`http://127.0.0.1:${(many.address() as AddressInfo).port}/Condition`, undefined, AbortSignal.timeout(2000)).catch((e: unknown) => e);
+      expect((error as FhirFetchError).reason).toBe('too-large');
+    } finally {
+      many.closeAllConnections();
+      await new Promise((resolve) => many.close(resolve));
+    }
+  });
+
+  test('a query waiting for a decode slot ends at its own deadline', async () => {
+    const slots = new WorkSlots(1);
+    const held = await slots.acquire(new AbortController().signal);
+    const client = new FhirClient({ maxPages: 1, maxResponseBytes: 65536, maxResources: 100, decodeSlots: slots });
+    try {
+      const error = await client.search(`${base}/Condition`, undefined, AbortSignal.timeout(200)).catch((e: unknown) => e);
+      expect((error as FhirFetchError).reason).toBe('timeout');
+    } finally {
+      held();
+    }
+    await expect(client.search(`${base}/Condition`, undefined, AbortSignal.timeout(2000))).resolves.toEqual([]);
+  });
 });

@@ -43,7 +43,8 @@ test('npm run report: a table per rule and period, read from the configured stor
     ['zoledronic-acid-eligibility', 'PV-DXA-FIRST', '2026-11-23', '1', '0', '1', '0%', '100%', '(no reason given) ×1'],
     ['zoledronic-acid-eligibility', 'PV-RECOMMEND', '2026-11-23', '2', '1', '1', '50%', '50%', 'Patient declined ×1'],
   ]);
-  expect(stdout).toContain('Feedback for card uuids this service never issued (flagged): 1');
+  // Feedback about a card never issued to the client is counted at the endpoint, not stored (issue 14).
+  expect(stdout).toContain('Feedback for card uuids this service never issued (flagged): 0');
 
   const json = JSON.parse((await cli('report.ts', ['--from', '2026-11-23', '--to', '2026-11-30', '--period', 'month', '--json'])).stdout);
   expect(json.rows.map((r: { ruleId: string; period: string; shown: number }) => [r.ruleId, r.period, r.shown])).toEqual([

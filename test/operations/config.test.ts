@@ -1,6 +1,11 @@
 import { loadConfig } from '../../src/config/env';
 
-const PRODUCTION = { NODE_ENV: 'production', CDS_TRUSTED_ISSUERS: '/etc/cds/issuers.json' };
+const PRODUCTION = {
+  NODE_ENV: 'production',
+  CDS_TRUSTED_ISSUERS: '/etc/cds/issuers.json',
+  PUBLIC_BASE_URL: 'https://cds.example-hospital.org',
+  CDS_FHIR_SERVER_ALLOWLIST: 'https://fhir.example-hospital.org',
+};
 const KEY = 'k'.repeat(32);
 
 describe('feedback, audit and operations settings', () => {

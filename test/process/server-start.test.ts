@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { connect, type Socket } from 'node:net';
 import { resolve } from 'node:path';
 import { PROJECT_ROOT } from '../support/catalog';
 import { generateSigningKey, jwksOf, signToken, writeIssuerFile } from '../support/jwt';
@@ -24,12 +25,18 @@ function start(env: Record<string, string>): { child: ChildProcess; output: () =
   return { child, output: () => output, exited };
 }
 
+/** What production needs besides trust settings (so each case meets the check it is about). */
+const PUBLIC_SETTINGS = { PUBLIC_BASE_URL: 'https://cds.example-hospital.org', CDS_FHIR_SERVER_ALLOWLIST: 'https://fhir.example-hospital.org' };
+
 describe('NODE_ENV=production start-up', () => {
   test.each([
     ['CDS_AUTH=off', { CDS_AUTH: 'off', CDS_TRUSTED_ISSUERS: '/etc/issuers.json' }, 'NODE_ENV=production forbids CDS_AUTH=off'],
     ['no trusted issuers', {}, 'NODE_ENV=production requires CDS_TRUSTED_ISSUERS'],
-    ['an issuer file that does not exist', { CDS_TRUSTED_ISSUERS: '/nonexistent/issuers.json' }, 'cannot read /nonexistent/issuers.json'],
-    ['the public sandbox trusted', { CDS_TRUSTED_ISSUERS: resolve(PROJECT_ROOT, 'config/trusted-issuers.sandbox-dev.json') }, 'public CDS Hooks sandbox'],
+    ['an issuer file that does not exist', { ...PUBLIC_SETTINGS, CDS_TRUSTED_ISSUERS: '/nonexistent/issuers.json' }, 'cannot read /nonexistent/issuers.json'],
+    ['the public sandbox trusted', { ...PUBLIC_SETTINGS, CDS_TRUSTED_ISSUERS: resolve(PROJECT_ROOT, 'config/trusted-issuers.sandbox-dev.json') }, 'public CDS Hooks sandbox'],
+    // Issue 14: the aud check needs the real public URL, and the EHR's FHIR token must not go to any host a request names.
+    ['no PUBLIC_BASE_URL', { CDS_TRUSTED_ISSUERS: '/etc/issuers.json', CDS_FHIR_SERVER_ALLOWLIST: 'https://fhir.example-hospital.org' }, 'NODE_ENV=production requires PUBLIC_BASE_URL'],
+    ['no fhirServer allow-list', { CDS_TRUSTED_ISSUERS: '/etc/issuers.json', PUBLIC_BASE_URL: 'https://cds.example-hospital.org' }, 'NODE_ENV=production requires CDS_FHIR_SERVER_ALLOWLIST'],
   ])('refuses %s: exit 1 with the reason, nothing listening', async (_name, env, message) => {
     const run = start({ NODE_ENV: 'production', ...env });
     expect(await run.exited).toBe(1);
@@ -41,7 +48,12 @@ describe('NODE_ENV=production start-up', () => {
     const key = await generateSigningKey('ES384');
     const iss = 'https://ehr.example-hospital.org';
     const base = 'https://cds.example-hospital.org';
-    const run = start({ NODE_ENV: 'production', PUBLIC_BASE_URL: base, CDS_TRUSTED_ISSUERS: writeIssuerFile([{ iss, jwks: jwksOf(key) }]) });
+    const run = start({
+      NODE_ENV: 'production',
+      PUBLIC_BASE_URL: base,
+      CDS_FHIR_SERVER_ALLOWLIST: 'https://fhir.example-hospital.org',
+      CDS_TRUSTED_ISSUERS: writeIssuerFile([{ iss, jwks: jwksOf(key) }]),
+    });
     try {
       const url = await new Promise<string>((done, fail) => {
         const timer = setInterval(() => {
@@ -105,5 +117,44 @@ describe('CDS_WORKERS=2 (node:cluster)', () => {
     expect(run.output()).toContain('problem(s) in the knowledge files');
     expect(run.output()).toContain('a worker failed to start; stopping the service');
     expect(run.output()).not.toContain('Server listening');
+  });
+});
+
+describe('CDS_MAX_CONNECTIONS (issue 14, Low 10)', () => {
+  test('a connection flood: connections past the cap are closed at once; the service answers again once they go', async () => {
+    const run = start({ CDS_MAX_CONNECTIONS: '3' });
+    const flood: Socket[] = [];
+    try {
+      const url = await new Promise<string>((done, fail) => {
+        const timer = setInterval(() => {
+          const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(run.output());
+          if (match) {
+            clearInterval(timer);
+            done(match[1]!);
+          }
+        }, 50);
+        void run.exited.then((code) => {
+          clearInterval(timer);
+          fail(new Error(`server exited ${code}: ${run.output()}`));
+        });
+      });
+      const port = Number(new URL(url).port);
+      let closedByServer = 0;
+      for (let i = 0; i < 8; i += 1) {
+        const socket = connect(port, '127.0.0.1');
+        socket.on('error', () => undefined);
+        socket.on('close', () => (closedByServer += 1));
+        flood.push(socket);
+      }
+      for (let i = 0; i < 100 && closedByServer < 5; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(closedByServer).toBe(5);
+      for (const socket of flood) socket.destroy();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    } finally {
+      for (const socket of flood) socket.destroy();
+      run.child.kill('SIGTERM');
+      await run.exited;
+    }
   });
 });

@@ -16,7 +16,6 @@ import { ELIGIBILITY, ORDER_CHECK, patientViewRequest, prefetchFor } from '../su
 const PATIENT = 'pt-candidate';
 const chart = chartOf('candidate-postmenopausal');
 const HMAC_KEY = 'test-audit-key-0123456789abcdef0123456789';
-const OVERRIDE_SYSTEM = 'https://zoledronic-cds.example.org/fhir/CodeSystem/override-reason';
 
 let dir: string;
 let dbPath: string;
@@ -71,7 +70,8 @@ describe('POST /cds-services/{id}/feedback', () => {
         {
           card: calcium.uuid,
           outcome: 'overridden',
-          overrideReason: { reason: { system: OVERRIDE_SYSTEM, code: 'already-supplemented', display: 'Already supplemented' }, userComment: 'on calcium' },
+          // This card offers no override reasons, so only a comment (issue 14: a reason must be one the card offered).
+          overrideReason: { userComment: 'on calcium' },
           outcomeTimestamp: '2026-11-27T12:06:00.250Z',
         },
       ],
@@ -93,7 +93,7 @@ describe('POST /cds-services/{id}/feedback', () => {
           shown: 1,
           accepted: 0,
           overridden: 1,
-          topOverrideReasons: [{ system: OVERRIDE_SYSTEM, code: 'already-supplemented', display: 'Already supplemented', cards: 1 }],
+          topOverrideReasons: [{ cards: 1 }],
         },
         { ruleId: 'PV-RECOMMEND', period: '2026-11-27', shown: 1, accepted: 1, overridden: 0, topOverrideReasons: [] },
       ],
@@ -103,7 +103,7 @@ describe('POST /cds-services/{id}/feedback', () => {
     expect((await summary('?from=2026-11-27&to=2026-11-28', ORDER_CHECK)).body.rows).toEqual([]);
   });
 
-  test("the spec's examples: accepted; a resend is stored once; unknown card uuids are stored and flagged", async () => {
+  test("the spec's examples, about cards this service never issued: counted as unknown and not stored (issue 14: storage is not open to arbitrary uuids)", async () => {
     await start();
     const examples = [
       { card: '4e0a3a1e-3283-4575-ab82-028d55fe2719', outcome: 'accepted', acceptedSuggestions: [{ id: 'e56e1945-20b3-4393-8503-a1a20fd73152' }], outcomeTimestamp: '2026-11-27T10:05:31Z' },
@@ -117,14 +117,19 @@ describe('POST /cds-services/{id}/feedback', () => {
     ];
     const first = await postFeedback({ feedback: examples });
     expect(first.status).toBe(200);
-    expect(first.body).toEqual({ received: 3, stored: 3, duplicates: 0, unknownCards: 3 });
-    const resend = await postFeedback({ feedback: examples });
-    expect(resend.body).toEqual({ received: 3, stored: 0, duplicates: 3, unknownCards: 0 });
-    // The same instant written another way (offset, upper-case uuid, urn prefix) is the same item.
-    const sameInstant = await postFeedback({ feedback: [{ ...examples[1], card: `urn:uuid:${examples[1]!.card.toUpperCase()}`, outcomeTimestamp: '2026-11-27T01:00:00+01:00' }] });
-    expect(sameInstant.body).toEqual({ received: 1, stored: 0, duplicates: 1, unknownCards: 0 });
+    expect(first.body).toEqual({ received: 3, stored: 0, duplicates: 0, unknownCards: 3 });
     const report = await summary('?from=2026-11-01&to=2026-12-01&period=month');
-    expect(report.body).toMatchObject({ rows: [], unknownCardFeedback: 3 });
+    expect(report.body).toMatchObject({ rows: [], unknownCardFeedback: 0 });
+  });
+
+  test('a resend is stored once; the same instant written another way (offset, upper-case uuid, urn prefix) is the same item', async () => {
+    await start();
+    const card = (await issueCards())[1]!;
+    const item = { card: card.uuid, outcome: 'overridden', outcomeTimestamp: '2026-11-27T00:00:00Z' };
+    expect((await postFeedback({ feedback: [item] })).body).toEqual({ received: 1, stored: 1, duplicates: 0, unknownCards: 0 });
+    expect((await postFeedback({ feedback: [item] })).body).toEqual({ received: 1, stored: 0, duplicates: 1, unknownCards: 0 });
+    const sameInstant = await postFeedback({ feedback: [{ ...item, card: `urn:uuid:${card.uuid.toUpperCase()}`, outcomeTimestamp: '2026-11-27T01:00:00+01:00' }] });
+    expect(sameInstant.body).toEqual({ received: 1, stored: 0, duplicates: 1, unknownCards: 0 });
   });
 
   test.each([
@@ -181,14 +186,17 @@ describe('POST /cds-services/{id}/feedback', () => {
   test('store unavailable: 503 OperationOutcome with Retry-After; the client resends later and it is stored once', async () => {
     const flaky = flakyStore(store);
     t = await buildTestApp({ env: { CDS_AUDIT_HMAC_KEY: HMAC_KEY }, store: flaky });
-    const item = { card: 'f6b95768-b1c8-40dc-8385-bf3504b82ffb', outcome: 'overridden', outcomeTimestamp: '2026-11-27T12:00:00Z' };
+    const card = (await issueCards())[0]!;
+    const item = { card: card.uuid, outcome: 'overridden', outcomeTimestamp: '2026-11-27T12:00:00Z' };
+    // The card's audit record is written first (feedback flushes it), then the store goes away.
+    expect((await postFeedback({ feedback: [{ ...item, outcomeTimestamp: '2026-11-27T11:00:00Z' }] })).status).toBe(200);
     flaky.down = true;
     const refused = await postFeedback({ feedback: [item] });
     expect(refused.status).toBe(503);
     expect(refused.headers['retry-after']).toBe('30');
     expect(refused.body.issue[0]).toMatchObject({ code: 'transient', details: { coding: [{ code: 'CDS_STORE_UNAVAILABLE' }] } });
     flaky.down = false;
-    expect((await postFeedback({ feedback: [item] })).body).toEqual({ received: 1, stored: 1, duplicates: 0, unknownCards: 1 });
+    expect((await postFeedback({ feedback: [item] })).body).toEqual({ received: 1, stored: 1, duplicates: 0, unknownCards: 0 });
     expect((await postFeedback({ feedback: [item] })).body).toEqual({ received: 1, stored: 0, duplicates: 1, unknownCards: 0 });
   });
 });
@@ -218,6 +226,9 @@ describe('audit trail', () => {
           triggered: 1,
           rule_ids: JSON.stringify(['PV-RECOMMEND', 'PV-CALCIUM-VITD']),
           card_count: 2,
+          // CDS_AUTH=off: no verified client.
+          client_issuer: '',
+          client_tenant: '',
         },
       ]);
       const issued = db.prepare('SELECT card_uuid, rule_id, indicator, suggestion_uuids FROM issued_cards ORDER BY rule_id').all();

@@ -28,10 +28,10 @@ describe.each(ADAPTERS)('$name store', (adapter) => {
 
   test('migrates an empty database to the current version; migrating again applies nothing', async () => {
     const store = open();
-    expect(await store.migrate()).toEqual({ applied: [1], current: 1 });
-    expect(await store.migrate()).toEqual({ applied: [], current: 1 });
+    expect(await store.migrate()).toEqual({ applied: [1, 2], current: 2 });
+    expect(await store.migrate()).toEqual({ applied: [], current: 2 });
     // A second replica starting later finds the schema current.
-    expect(await open().migrate()).toEqual({ applied: [], current: 1 });
+    expect(await open().migrate()).toEqual({ applied: [], current: 2 });
     await store.recordHookCalls([hookCall([card('PV-RECOMMEND')])]);
     const summary = await store.feedbackSummary({ from: T0 - DAY, to: T0 + DAY, period: 'day' });
     expect(summary.rows.map((r) => [r.ruleId, r.shown])).toEqual([['PV-RECOMMEND', 1]]);
@@ -39,8 +39,8 @@ describe.each(ADAPTERS)('$name store', (adapter) => {
 
   test('two replicas migrating the same empty database at once: exactly one applies the migration', async () => {
     const results = await Promise.all([open().migrate(), open().migrate()]);
-    expect(results.map((r) => r.applied).sort()).toEqual([[], [1]]);
-    expect(results.every((r) => r.current === 1)).toBe(true);
+    expect(results.map((r) => r.applied).sort()).toEqual([[], [1, 2]]);
+    expect(results.every((r) => r.current === 2)).toBe(true);
   });
 
   test('audit records are idempotent: a retried batch neither fails nor duplicates', async () => {
@@ -69,20 +69,29 @@ describe.each(ADAPTERS)('$name store', (adapter) => {
     expect(row).toMatchObject({ ruleId: 'PV-RECOMMEND', shown: 1, accepted: 1, overridden: 1 });
   });
 
-  test('feedback for an unknown card uuid is stored and flagged; the flag clears when the card is recorded later', async () => {
+  test('feedback counts only for cards issued to the same client: unknown or another client\'s card is counted, not stored', async () => {
     const store = await migrated();
-    const late = card('PV-DXA-FIRST');
-    const result = await store.recordFeedback([overridden(late.cardUuid, { code: 'not-relevant', display: 'Not relevant' })]);
-    expect(result).toEqual({ stored: 1, duplicates: 0, unknownCards: 1, statuses: ['unknown_card'] });
-    let summary = await store.feedbackSummary({ from: T0 - DAY, to: T0 + DAY, period: 'day' });
-    expect(summary.unknownCardFeedback).toBe(1);
-    expect(summary.rows).toEqual([]);
-
-    // The card's audit record arrives (it was queued while the store was down).
-    await store.recordHookCalls([hookCall([late])]);
-    summary = await store.feedbackSummary({ from: T0 - DAY, to: T0 + DAY, period: 'day' });
-    expect(summary.unknownCardFeedback).toBe(0);
-    expect(summary.rows).toEqual([
+    const north = { issuer: 'https://ehr.example', tenant: 'north' };
+    const south = { issuer: 'https://ehr.example', tenant: 'south' };
+    const northCard = card('PV-DXA-FIRST');
+    await store.recordHookCalls([hookCall([northCard], { client: north })]);
+    const never = card('PV-DXA-FIRST');
+    expect(await store.recordFeedback([overridden(never.cardUuid, undefined, T0 + HOUR, { client: north })])).toEqual({ stored: 0, duplicates: 0, unknownCards: 1, statuses: ['unknown_card'] });
+    expect(await store.recordFeedback([overridden(northCard.cardUuid, { code: 'data-out-of-date', display: 'x' }, T0 + HOUR, { client: south })])).toEqual({
+      stored: 0,
+      duplicates: 0,
+      unknownCards: 1,
+      statuses: ['unknown_card'],
+    });
+    expect(await store.issuedCards([northCard.cardUuid, never.cardUuid], south)).toEqual([]);
+    expect(await store.issuedCards([northCard.cardUuid, never.cardUuid], north)).toEqual([
+      { cardUuid: northCard.cardUuid, serviceId: 'zoledronic-acid-eligibility', ruleId: 'PV-DXA-FIRST', suggestionUuids: northCard.suggestionUuids },
+    ]);
+    expect(await store.recordFeedback([overridden(northCard.cardUuid, { code: 'data-out-of-date', display: 'Out of date' }, T0 + HOUR, { client: north })])).toMatchObject({ stored: 1 });
+    // Each client's summary shows its own cards only; without a client (the operator) everything.
+    expect((await store.feedbackSummary({ from: T0 - DAY, to: T0 + DAY, period: 'day', client: south })).rows).toEqual([]);
+    const own = await store.feedbackSummary({ from: T0 - DAY, to: T0 + DAY, period: 'day', client: north });
+    expect(own.rows).toEqual([
       {
         serviceId: 'zoledronic-acid-eligibility',
         ruleId: 'PV-DXA-FIRST',
@@ -90,9 +99,25 @@ describe.each(ADAPTERS)('$name store', (adapter) => {
         shown: 1,
         accepted: 0,
         overridden: 1,
-        topOverrideReasons: [{ system: 'https://zoledronic-cds.example.org/override', code: 'not-relevant', display: 'Not relevant', cards: 1 }],
+        topOverrideReasons: [{ system: 'https://zoledronic-cds.example.org/override', code: 'data-out-of-date', display: 'Out of date', cards: 1 }],
       },
     ]);
+    expect((await store.feedbackSummary({ from: T0 - DAY, to: T0 + DAY, period: 'day' })).rows).toEqual(own.rows);
+  });
+
+  test('a per-client quota: a batch that would exceed it is refused whole; other clients are unaffected', async () => {
+    const store = await migrated();
+    const north = { issuer: 'https://ehr.example', tenant: 'north' };
+    const south = { issuer: 'https://ehr.example', tenant: 'south' };
+    const northCards = Array.from({ length: 5 }, () => card('PV-RECOMMEND'));
+    const southCard = card('PV-RECOMMEND');
+    await store.recordHookCalls([hookCall(northCards, { client: north }), hookCall([southCard], { client: south })]);
+    const comment = (c: (typeof northCards)[number], at: number) => overridden(c.cardUuid, undefined, at, { client: north, hasUserComment: true, userComment: 'x'.repeat(300) });
+    // Each row costs 200 + 300 bytes: two fit in 1200 bytes, a third does not.
+    expect(await store.recordFeedback([comment(northCards[0]!, T0), comment(northCards[1]!, T0)], { quotaBytes: 1200 })).toMatchObject({ stored: 2 });
+    await expect(store.recordFeedback([comment(northCards[2]!, T0), comment(northCards[3]!, T0)], { quotaBytes: 1200 })).rejects.toThrow('quota');
+    expect((await store.feedbackSummary({ from: T0 - DAY, to: T0 + DAY, period: 'day', client: north })).rows[0]).toMatchObject({ overridden: 2 });
+    expect(await store.recordFeedback([overridden(southCard.cardUuid, undefined, T0, { client: south })], { quotaBytes: 1200 })).toMatchObject({ stored: 1 });
   });
 
   test('concurrent feedback from two replicas: every item stored exactly once', async () => {
@@ -211,6 +236,16 @@ describe.each(ADAPTERS)('$name store', (adapter) => {
     expect(await store.purge(T0 - 90 * DAY, T0)).toEqual({ hookCalls: 1, issuedCards: 1, feedback: 1, replayEntries: 0 });
     const summary = await store.feedbackSummary({ from: T0 - 365 * DAY, to: T0 + DAY, period: 'month' });
     expect(summary.rows.map((r) => [r.period, r.shown, r.accepted])).toEqual([['2026-11', 1, 1]]);
+  });
+
+  test('feedback has its own (default one-year) retention even when audit rows are kept', async () => {
+    const store = await migrated();
+    const old = card('PV-RECOMMEND');
+    await store.recordHookCalls([hookCall([old], { calledAt: T0 - 400 * DAY })]);
+    await store.recordFeedback([accepted(old, T0 - 400 * DAY)]);
+    expect(await store.purge(undefined, T0, T0 - 365 * DAY)).toEqual({ hookCalls: 0, issuedCards: 0, feedback: 1, replayEntries: 0 });
+    const summary = await store.feedbackSummary({ from: T0 - 500 * DAY, to: T0 + DAY, period: 'month' });
+    expect(summary.rows.map((r) => [r.shown, r.accepted])).toEqual([[1, 0]]);
   });
 });
 

@@ -11,7 +11,7 @@ export function flakyStore(inner: Store): Store & { down: boolean } {
     down: false,
     dialect: inner.dialect,
   } as Store & { down: boolean };
-  for (const name of ['migrate', 'ping', 'recordHookCalls', 'recordFeedback', 'feedbackSummary', 'claimJti', 'purge'] as const) {
+  for (const name of ['migrate', 'ping', 'recordHookCalls', 'recordFeedback', 'issuedCards', 'feedbackSummary', 'claimJti', 'purge'] as const) {
     (wrapper as unknown as Record<string, unknown>)[name] = async (...args: unknown[]) => {
       if (wrapper.down) throw refused();
       return (inner[name] as (...a: unknown[]) => Promise<unknown>).apply(inner, args);

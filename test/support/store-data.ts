@@ -37,6 +37,9 @@ export const POSTGRES_ADAPTER: AdapterUnderTest = {
 /** SQLite always; PostgreSQL when CDS_TEST_POSTGRES_URL is set. */
 export const ADAPTERS: AdapterUnderTest[] = POSTGRES_URL ? [SQLITE_ADAPTER, POSTGRES_ADAPTER] : [SQLITE_ADAPTER];
 
+/** The client of rows written with CDS_AUTH=off: no verified issuer or tenant. */
+export const ANONYMOUS = { issuer: '', tenant: '' };
+
 export const T0 = Date.parse('2026-11-23T09:00:00Z'); // a Monday
 export const HOUR = 3_600_000;
 export const DAY = 86_400_000;
@@ -62,6 +65,7 @@ export function hookCall(cards: IssuedCard[], overrides: Partial<HookCallRecord>
     triggered: true,
     ruleIds: cards.map((c) => c.ruleId),
     cards,
+    client: ANONYMOUS,
     ...overrides,
   };
 }
@@ -75,6 +79,7 @@ export function accepted(issued: IssuedCard, at = T0 + HOUR, overrides: Partial<
     receivedAt: at,
     acceptedSuggestionIds: issued.suggestionUuids,
     hasUserComment: false,
+    client: ANONYMOUS,
     ...overrides,
   };
 }
@@ -89,6 +94,7 @@ export function overridden(cardUuid: string, reason: { code?: string; display?: 
     acceptedSuggestionIds: [],
     ...(reason ? { overrideReason: { system: 'https://zoledronic-cds.example.org/override', ...reason } } : {}),
     hasUserComment: false,
+    client: ANONYMOUS,
     ...overrides,
   };
 }

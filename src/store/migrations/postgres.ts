@@ -62,4 +62,20 @@ CREATE TABLE jwt_replay (
 CREATE INDEX jwt_replay_expires_at ON jwt_replay (expires_at);
 `,
   },
+  {
+    version: 2,
+    name: 'calling client (verified issuer and tenant) on audit and feedback rows; feedback size for quotas',
+    // '' = no verified client (CDS_AUTH=off, or rows written before this version).
+    sql: `
+ALTER TABLE hook_calls ADD COLUMN client_issuer TEXT NOT NULL DEFAULT '';
+ALTER TABLE hook_calls ADD COLUMN client_tenant TEXT NOT NULL DEFAULT '';
+ALTER TABLE issued_cards ADD COLUMN client_issuer TEXT NOT NULL DEFAULT '';
+ALTER TABLE issued_cards ADD COLUMN client_tenant TEXT NOT NULL DEFAULT '';
+ALTER TABLE feedback ADD COLUMN client_issuer TEXT NOT NULL DEFAULT '';
+ALTER TABLE feedback ADD COLUMN client_tenant TEXT NOT NULL DEFAULT '';
+ALTER TABLE feedback ADD COLUMN stored_bytes BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX feedback_client ON feedback (client_issuer, client_tenant, received_at);
+CREATE INDEX issued_cards_client ON issued_cards (client_issuer, client_tenant, issued_at);
+`,
+  },
 ];
