@@ -52,7 +52,7 @@ interface Scenario {
 const SCENARIOS: Scenario[] = [
   { id: 'small', title: 'patient-view, full prefetch (~20 KB, 26 resources)', serviceId: 'zoledronic-acid-eligibility', body: 'small.json', connections: [10, 1] },
   { id: 'heavy', title: 'patient-view, heavy chart (549 resources, ~0.55 MB)', serviceId: 'zoledronic-acid-eligibility', body: 'heavy.json', connections: [10, 1] },
-  { id: 'order', title: 'order-select, zoledronic acid draft, full prefetch', serviceId: 'zoledronic-acid-order-check', body: 'order.json', connections: [10] },
+  { id: 'order', title: 'order-select, zoledronic acid draft, full prefetch', serviceId: 'zoledronic-acid-order-select', body: 'order.json', connections: [10] },
   { id: 'no-prefetch', title: 'patient-view, no prefetch (local FHIR server)', serviceId: 'zoledronic-acid-eligibility', body: 'no-prefetch.json', connections: [10, 1] },
 ];
 
