@@ -157,7 +157,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('onResponse', async (request, reply) => {
     if (request.cds.authFailure) metrics.jwtRejections.inc({ reason: request.cds.authFailure });
     const route = request.routeOptions.url ?? 'unmatched';
-    const level = route === '/healthz' || route === '/readyz' || route === '/metrics' ? 'debug' : 'info';
+    // A refused token is at warn: to the caller (and in the CDS Hooks sandbox) it looks like "no
+    // recommendations", so the reason must reach an operator who logs only warnings.
+    const level = request.cds.authFailure ? 'warn' : route === '/healthz' || route === '/readyz' || route === '/metrics' ? 'debug' : 'info';
     request.log[level](
       {
         method: request.method,
