@@ -142,7 +142,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ...(options.pressureSampleIntervalMs !== undefined ? { sampleIntervalMs: options.pressureSampleIntervalMs } : {}),
   });
   const metrics = createMetrics();
-  await app.register(metricsPlugin, { metrics });
+  await app.register(metricsPlugin, { metrics, serveOnMainPort: config.metricsPort === undefined });
   await app.register(storePlugin, {
     config,
     metrics,

@@ -4,6 +4,7 @@ import { buildApp } from './app';
 import { isClusterPrimary, superviseWorkers } from './cluster';
 import { loadConfig } from './config/env';
 import { loadCatalog } from './knowledge/load-catalog';
+import { startMetricsServer, type MetricsServer } from './metrics/metrics-server';
 
 /** Process entry: configuration, knowledge, listen, graceful shutdown (or supervise CDS_WORKERS workers). Tests use buildApp instead. */
 async function main(): Promise<void> {
@@ -25,11 +26,17 @@ async function main(): Promise<void> {
     // A second signal would make close-with-grace exit at once, before the audit queue is flushed.
     process.on('SIGINT', () => undefined);
   }
+  let metricsServer: MetricsServer | undefined;
   closeWithGrace({ delay: 10_000, skip: clustered ? ['SIGINT'] : [] }, async ({ err }) => {
     if (err) app.log.error({ err: { message: err.message } }, 'shutting down after an error');
     await app.close();
+    await metricsServer?.close();
   });
   await app.listen({ port: config.port, host: config.host });
+  if (config.metricsPort !== undefined) {
+    metricsServer = await startMetricsServer(app.metrics, { port: config.metricsPort, host: config.host });
+    app.log.info({ metrics: metricsServer.url }, 'metrics served on their own port (CDS_METRICS_PORT)');
+  }
   // With CDS_WORKERS > 1 the supervisor says 'zoledronic-cds ready' once every worker listens.
   const readyMessage = clustered ? 'zoledronic-cds worker ready' : 'zoledronic-cds ready';
   app.log.info({ services: [...catalog.services.keys()], knowledgeFiles: catalog.files.length, publicBaseUrl: config.publicBaseUrl }, readyMessage);

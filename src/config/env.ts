@@ -57,6 +57,8 @@ export const EnvSchema = Type.Object({
   CDS_SHED_EVENT_LOOP_UTILIZATION: Type.Number({ minimum: 0, maximum: 1, default: 0 }),
   /** Comma-separated FHIR server origins a hook call may name as fhirServer; unset = any (see docs/security.md). */
   CDS_FHIR_SERVER_ALLOWLIST: Type.Optional(Type.String({ minLength: 1 })),
+  /** Serve /metrics on this port only (not on PORT), for a monitoring-only network path; unset = on PORT. */
+  CDS_METRICS_PORT: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
   /** HTTP worker processes (node:cluster) sharing PORT; 1 = a single process, as in containers scaled by replicas. */
   CDS_WORKERS: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
 });
@@ -95,6 +97,7 @@ export interface Config {
   /** Allowed fhirServer origins (normalized), or undefined when any fhirServer is accepted. */
   fhirServerAllowlist: string[] | undefined;
   workers: number;
+  metricsPort: number | undefined;
 }
 
 const NUMERIC_KEYS = new Set(
@@ -150,6 +153,7 @@ export function loadConfig(source: NodeJS.ProcessEnv | Record<string, string | u
   if (auth === 'required' && !env.CDS_TRUSTED_ISSUERS) throw new TypeError('[config] CDS_AUTH=required needs CDS_TRUSTED_ISSUERS');
   // Without a stable key, audit hashes of the same patient differ between processes and replicas.
   if (production && !env.CDS_AUDIT_HMAC_KEY) throw new TypeError('[config] NODE_ENV=production requires CDS_AUDIT_HMAC_KEY (at least 32 characters)');
+  if (env.CDS_METRICS_PORT !== undefined && env.CDS_METRICS_PORT === env.PORT) throw new TypeError('[config] CDS_METRICS_PORT must differ from PORT');
   const publicBaseUrl = (env.PUBLIC_BASE_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, '');
   const corsOrigins = env.CDS_CORS_ORIGINS.trim() === '*' ? '*' : env.CDS_CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean);
   return {
@@ -184,5 +188,6 @@ export function loadConfig(source: NodeJS.ProcessEnv | Record<string, string | u
     shedEventLoopUtilization: env.CDS_SHED_EVENT_LOOP_UTILIZATION,
     fhirServerAllowlist: env.CDS_FHIR_SERVER_ALLOWLIST ? parseOriginList('CDS_FHIR_SERVER_ALLOWLIST', env.CDS_FHIR_SERVER_ALLOWLIST) : undefined,
     workers: env.CDS_WORKERS,
+    metricsPort: env.CDS_METRICS_PORT,
   };
 }
