@@ -32,7 +32,13 @@ async function main(): Promise<void> {
     await app.close();
     await metricsServer?.close();
   });
-  await app.listen({ port: config.port, host: config.host });
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    // "listen EADDRINUSE" alone does not say which setting to change.
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new TypeError(`[config] PORT=${config.port} HOST=${config.host}: cannot listen (${code})${code === 'EADDRINUSE' ? ': the port is in use; set PORT to a free port' : ''}`);
+  }
   if (config.metricsPort !== undefined) {
     metricsServer = await startMetricsServer(app.metrics, { port: config.metricsPort, host: config.host });
     app.log.info({ metrics: metricsServer.url }, 'metrics served on their own port (CDS_METRICS_PORT)');

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { buildTestApp } from '../support/app';
 import { PROJECT_ROOT } from '../support/catalog';
@@ -42,5 +43,27 @@ describe('a store that cannot be opened stops start-up naming CDS_DB_URL', () =>
     clearTimeout(killer);
     expect(code).toBe(1);
     expect(stderr.trim().split('\n').pop()).toMatch(/^\[store\] CDS_DB_URL=sqlite:\/etc\/hostname\/cds\.db: cannot open the store: E[A-Z]+: /);
+  }, 40_000);
+
+  test('a busy PORT is named, with what to do', async () => {
+    const busy = createServer();
+    await new Promise<void>((done) => busy.listen(0, '127.0.0.1', done));
+    const port = (busy.address() as { port: number }).port;
+    try {
+      const child = spawn(process.execPath, ['--import', 'tsx', resolve(PROJECT_ROOT, 'src/server.ts')], {
+        cwd: PROJECT_ROOT,
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: String(port), HOST: '127.0.0.1', CDS_DB_URL: 'sqlite::memory:', LOG_LEVEL: 'warn' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr!.on('data', (chunk: Buffer) => (stderr += String(chunk)));
+      const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      const code = await new Promise<number | null>((done) => child.once('exit', (c) => done(c)));
+      clearTimeout(killer);
+      expect(code).toBe(1);
+      expect(stderr.trim().split('\n').pop()).toBe(`[config] PORT=${port} HOST=127.0.0.1: cannot listen (EADDRINUSE): the port is in use; set PORT to a free port`);
+    } finally {
+      await new Promise<void>((done) => busy.close(() => done()));
+    }
   }, 40_000);
 });
