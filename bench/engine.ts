@@ -17,7 +17,7 @@ const ROOT = resolve(__dirname, '..');
 const SCENARIOS: Record<string, { file: string; serviceId: string }> = {
   small: { file: 'small.json', serviceId: 'zoledronic-acid-eligibility' },
   heavy: { file: 'heavy.json', serviceId: 'zoledronic-acid-eligibility' },
-  order: { file: 'order.json', serviceId: 'zoledronic-acid-order-check' },
+  order: { file: 'order.json', serviceId: 'zoledronic-acid-order-select' },
 };
 
 async function main(): Promise<void> {

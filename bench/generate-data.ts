@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AnyResource } from '../src/engine/resource-index';
 import { chartOf, zoledronicDraft } from '../test/support/fixtures';
-import { ELIGIBILITY, ORDER_CHECK, orderRequest, patientViewRequest, prefetchFor } from '../test/support/requests';
+import { ELIGIBILITY, ORDER_SELECT, orderRequest, patientViewRequest, prefetchFor } from '../test/support/requests';
 
 const OUT = join(__dirname, 'data');
 const PATIENT = 'pt-candidate';
@@ -101,7 +101,7 @@ const write = (name: string, value: unknown) => {
 const sizes = {
   small: write('small.json', patientViewRequest({ patientId: PATIENT, prefetch: prefetchFor(ELIGIBILITY, small, PATIENT) })),
   heavy: write('heavy.json', patientViewRequest({ patientId: PATIENT, prefetch: prefetchFor(ELIGIBILITY, heavy, PATIENT) })),
-  order: write('order.json', orderRequest('order-select', { patientId: PATIENT, prefetch: prefetchFor(ORDER_CHECK, small, PATIENT), draftOrders: [zoledronicDraft(PATIENT)] })),
+  order: write('order.json', orderRequest('order-select', { patientId: PATIENT, prefetch: prefetchFor(ORDER_SELECT, small, PATIENT), draftOrders: [zoledronicDraft(PATIENT)] })),
   noPrefetch: write('no-prefetch.json', patientViewRequest({ patientId: PATIENT, fhirServer: 'http://127.0.0.1:0', accessToken: 'bench-fhir-access-token' })),
   chart: write('chart.json', small),
 };

@@ -9,6 +9,10 @@
  *
  *   npm run bench                 all scenarios + the 1/2-worker scaling run
  *   npm run bench -- --quick      3 s measurements (smoke test of the harness, not a result)
+ *
+ * The service runs with the default limits (rate limit, load shedding), as shipped. Its ports are free
+ * ports unless BENCH_SERVICE_PORT (the 1-worker service) and BENCH_SERVICE_PORT_2W (the 2-worker
+ * scaling run) name them; the floor and the FHIR server always take free ports.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, createWriteStream } from 'node:fs';
@@ -19,6 +23,7 @@ import autocannon from 'autocannon';
 import { exportJWK, generateKeyPair, SignJWT, type KeyLike } from 'jose';
 import { fillTemplate } from '../src/fhir/prefetch-template';
 import { loadCatalog } from '../src/knowledge/load-catalog';
+import { freePort } from '../tools/sandbox/processes';
 
 const ROOT = resolve(__dirname, '..');
 const DATA = join(__dirname, 'data');
@@ -52,7 +57,7 @@ interface Scenario {
 const SCENARIOS: Scenario[] = [
   { id: 'small', title: 'patient-view, full prefetch (~20 KB, 26 resources)', serviceId: 'zoledronic-acid-eligibility', body: 'small.json', connections: [10, 1] },
   { id: 'heavy', title: 'patient-view, heavy chart (549 resources, ~0.55 MB)', serviceId: 'zoledronic-acid-eligibility', body: 'heavy.json', connections: [10, 1] },
-  { id: 'order', title: 'order-select, zoledronic acid draft, full prefetch', serviceId: 'zoledronic-acid-order-check', body: 'order.json', connections: [10] },
+  { id: 'order', title: 'order-select, zoledronic acid draft, full prefetch', serviceId: 'zoledronic-acid-order-select', body: 'order.json', connections: [10] },
   { id: 'no-prefetch', title: 'patient-view, no prefetch (local FHIR server)', serviceId: 'zoledronic-acid-eligibility', body: 'no-prefetch.json', connections: [10, 1] },
 ];
 
@@ -269,6 +274,15 @@ async function slowestFallbackQueryMs(fhirUrl: string): Promise<{ query: string;
   return slowest;
 }
 
+/** The port a service under test listens on: the named variable, else a free port (two benches can run side by side). */
+async function benchPort(variable: string): Promise<number> {
+  const value = process.env[variable];
+  if (value === undefined || value === '') return freePort();
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new TypeError(`${variable}=${value} is not a port number (1-65535)`);
+  return port;
+}
+
 async function main(): Promise<void> {
   const date = new Date().toISOString().slice(0, 10);
   mkdirSync(RESULTS, { recursive: true });
@@ -300,7 +314,6 @@ async function main(): Promise<void> {
         LOG_LEVEL: 'info',
         CDS_DB_URL: `sqlite:${join(work, `bench-${workers}.db`)}`,
         CDS_AUDIT_HMAC_KEY: 'bench-only-hmac-key-0123456789abcdef',
-        CDS_RATE_LIMIT_MAX: '10000000',
         CDS_WORKERS: String(workers),
         // As in production: the service may call only the FHIR server it is configured to trust.
         CDS_FHIR_SERVER_ALLOWLIST: fhir.url,
@@ -309,7 +322,7 @@ async function main(): Promise<void> {
     );
     return { ...started, name: 'service' as const };
   };
-  const service = await startService(1, 18080);
+  const service = await startService(1, await benchPort('BENCH_SERVICE_PORT'));
   const tokens = new TokenPool(privateKey, service.url);
 
   const rows: (Measured & { scenario: string })[] = [];
@@ -337,7 +350,7 @@ async function main(): Promise<void> {
   // Scaling: the small scenario with 1 and 2 workers (node:cluster), 10 connections.
   const scaling: { workers: number; rps: number; p99: number; cpuMsPerRequest: number; rssMb: number[] }[] = [];
   for (const workers of [1, 2]) {
-    const instance = await startService(workers, 18090 + workers);
+    const instance = await startService(workers, await benchPort(`BENCH_SERVICE_PORT_${workers}W`));
     const scaledTokens = new TokenPool(privateKey, instance.url);
     const body = readFileSync(join(DATA, 'small.json'), 'utf8');
     const result = await measure(instance, SCENARIOS[0]!, body, 10, scaledTokens, 4000);

@@ -6,7 +6,7 @@ import { tokenVerifierFromConfig } from './auth/from-config';
 import type { ReplayCache } from './auth/replay-cache';
 import type { TokenVerifier, VerifiedClient } from './auth/verify-token';
 import type { Config } from './config/env';
-import { CdsError, operationOutcome, ServiceUnavailableError, StoreUnavailableError } from './errors';
+import { CdsError, operationOutcome, OverloadedError, ServiceUnavailableError, StoreUnavailableError } from './errors';
 import type { Dispatcher } from 'undici';
 import { FhirClient, fhirPool } from './fhir/fhir-client';
 import { WorkSlots } from './fhir/work-slots';
@@ -15,6 +15,7 @@ import { loggerOptions } from './logging';
 import { createMetrics } from './metrics/metrics';
 import authPlugin from './plugins/auth';
 import jsonBodyPlugin from './plugins/json-body';
+import loadSheddingPlugin from './plugins/load-shedding';
 import metricsPlugin from './plugins/metrics';
 import rateLimitPlugin from './plugins/rate-limit';
 import securityHeadersPlugin from './plugins/security-headers';
@@ -35,6 +36,8 @@ export interface AppOptions {
   logStream?: NodeJS.WritableStream;
   /** An open feedback/audit store to use instead of CDS_DB_URL (tests); the app does not close it. */
   store?: Store;
+  /** How often event-loop pressure is sampled, in ms (tests shorten it; 1000 by default). */
+  pressureSampleIntervalMs?: number;
   /** First audit-write retry delay in ms (tests shorten it). */
   auditRetryBaseMs?: number;
   /**
@@ -132,8 +135,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     allowedHeaders: ['Authorization', 'Content-Type'],
     maxAge: 600,
   });
+  // Before auth and everything costly: an overloaded replica refuses early and cheaply, with a
+  // status the client or load balancer retries elsewhere. After CORS, so a browser can read the 503.
+  await app.register(loadSheddingPlugin, {
+    maxEventLoopDelayMs: config.shedEventLoopDelayMs,
+    maxEventLoopUtilization: config.shedEventLoopUtilization,
+    retryAfterSeconds: 2,
+    ...(options.pressureSampleIntervalMs !== undefined ? { sampleIntervalMs: options.pressureSampleIntervalMs } : {}),
+  });
   const metrics = createMetrics();
-  await app.register(metricsPlugin, { metrics });
+  await app.register(metricsPlugin, { metrics, serveOnMainPort: config.metricsPort === undefined });
   await app.register(storePlugin, {
     config,
     metrics,
@@ -159,7 +170,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('onResponse', async (request, reply) => {
     if (request.cds.authFailure) metrics.jwtRejections.inc({ reason: request.cds.authFailure });
     const route = request.routeOptions.url ?? 'unmatched';
-    const level = route === '/healthz' || route === '/readyz' || route === '/metrics' ? 'debug' : 'info';
+    // A refused token is at warn: to the caller (and in the CDS Hooks sandbox) it looks like "no
+    // recommendations", so the reason must reach an operator who logs only warnings.
+    const level = request.cds.authFailure ? 'warn' : route === '/healthz' || route === '/readyz' || route === '/metrics' ? 'debug' : 'info';
     request.log[level](
       {
         method: request.method,
@@ -175,7 +188,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.setErrorHandler(async (error, request, reply) => {
     if (error instanceof CdsError) {
       request.cds.errorCode = error.code;
-      if (error instanceof StoreUnavailableError || error instanceof ServiceUnavailableError) reply.header('retry-after', String(error.retryAfterSeconds));
+      if (error instanceof StoreUnavailableError || error instanceof ServiceUnavailableError || error instanceof OverloadedError) reply.header('retry-after', String(error.retryAfterSeconds));
       return reply.code(error.statusCode).type('application/fhir+json').send(operationOutcome(error.code, error.issueType, error.message, error.expression));
     }
     const err = error as { code?: string; statusCode?: number; message?: string };

@@ -13,6 +13,7 @@ export type CdsErrorCode =
   | 'CDS_UNAUTHORIZED'
   | 'CDS_RATE_LIMITED'
   | 'CDS_UNAVAILABLE'
+  | 'CDS_OVERLOADED'
   | 'CDS_FHIR_SERVER_NOT_ALLOWED'
   | 'CDS_NOT_FOUND'
   | 'CDS_STORE_UNAVAILABLE'
@@ -102,6 +103,15 @@ export class UnauthorizedError extends CdsError {
 export class RateLimitedError extends CdsError {
   constructor(retryAfterSeconds: number) {
     super('CDS_RATE_LIMITED', 429, 'throttled', `Too many requests; retry after ${retryAfterSeconds} s`);
+  }
+}
+
+/** 503: this replica is overloaded (event loop too far behind); another replica, or this one shortly, can answer. */
+export class OverloadedError extends CdsError {
+  readonly retryAfterSeconds: number;
+  constructor(retryAfterSeconds: number) {
+    super('CDS_OVERLOADED', 503, 'transient', `The service is overloaded; retry after ${retryAfterSeconds} s`);
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 

@@ -4,6 +4,7 @@ import { buildApp } from './app';
 import { isClusterPrimary, superviseWorkers } from './cluster';
 import { loadConfig } from './config/env';
 import { loadCatalog } from './knowledge/load-catalog';
+import { startMetricsServer, type MetricsServer } from './metrics/metrics-server';
 
 /** Process entry: configuration, knowledge, listen, graceful shutdown (or supervise CDS_WORKERS workers). Tests use buildApp instead. */
 async function main(): Promise<void> {
@@ -27,13 +28,25 @@ async function main(): Promise<void> {
     // A second signal would make close-with-grace exit at once, before the audit queue is flushed.
     process.on('SIGINT', () => undefined);
   }
+  let metricsServer: MetricsServer | undefined;
   closeWithGrace({ delay: 10_000, skip: clustered ? ['SIGINT'] : [] }, async ({ err }) => {
     if (err) app.log.error({ err: { message: err.message } }, 'shutting down after an error');
     await app.close();
+    await metricsServer?.close();
   });
-  await app.listen({ port: config.port, host: config.host });
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    // "listen EADDRINUSE" alone does not say which setting to change.
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new TypeError(`[config] PORT=${config.port} HOST=${config.host}: cannot listen (${code})${code === 'EADDRINUSE' ? ': the port is in use; set PORT to a free port' : ''}`);
+  }
   // Past this many open connections new ones are closed at once (a flood cannot exhaust descriptors).
   app.server.maxConnections = config.maxConnections;
+  if (config.metricsPort !== undefined) {
+    metricsServer = await startMetricsServer(app.metrics, { port: config.metricsPort, host: config.host });
+    app.log.info({ metrics: metricsServer.url }, 'metrics served on their own port (CDS_METRICS_PORT)');
+  }
   // With CDS_WORKERS > 1 the supervisor says 'zoledronic-cds ready' once every worker listens.
   const readyMessage = clustered ? 'zoledronic-cds worker ready' : 'zoledronic-cds ready';
   app.log.info({ services: [...catalog.services.keys()], knowledgeFiles: catalog.files.length, publicBaseUrl: config.publicBaseUrl }, readyMessage);

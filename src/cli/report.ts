@@ -6,7 +6,7 @@ import type { FeedbackSummary, OverrideReasonCount, SummaryPeriod } from '../sto
 const USAGE = `Usage: npm run report -- [--service ID] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--period day|week|month] [--top N] [--json]
 
 Per rule and period: cards shown, accepted, overridden and the top override reasons, from the store
-named by CDS_DB_URL. Defaults: the last 30 days up to now, by week, all services.`;
+named by CDS_DB_URL. Defaults: the last 30 days up to now, by day, all services (as the HTTP summary).`;
 
 const DAY_MS = 86_400_000;
 
@@ -62,7 +62,8 @@ async function main(): Promise<void> {
       service: { type: 'string' },
       from: { type: 'string' },
       to: { type: 'string' },
-      period: { type: 'string', default: 'week' },
+      // The same default as GET …/feedback/summary, so both answer the same question.
+      period: { type: 'string', default: 'day' },
       top: { type: 'string', default: '3' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -90,7 +91,9 @@ async function main(): Promise<void> {
       period: values.period as SummaryPeriod,
       topReasons: top,
     });
-    process.stdout.write(values.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummaryTable(summary));
+    // Dates as ISO 8601, like the HTTP summary (epoch milliseconds meant nothing to a reader).
+    const json = { ...summary, from: new Date(summary.from).toISOString(), to: new Date(summary.to).toISOString() };
+    process.stdout.write(values.json ? `${JSON.stringify(json, null, 2)}\n` : formatSummaryTable(summary));
   } finally {
     await store.close();
   }

@@ -8,7 +8,8 @@ import { createAjv, summarizeErrors } from '../knowledge/ajv';
 export const EnvSchema = Type.Object({
   NODE_ENV: Type.Optional(Type.String()),
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
-  HOST: Type.String({ minLength: 1, default: '0.0.0.0' }),
+  /** Listen address: 127.0.0.1 by default outside production (a laptop with CDS_AUTH=off is not an open service), 0.0.0.0 in production. */
+  HOST: Type.Optional(Type.String({ minLength: 1 })),
   PUBLIC_BASE_URL: Type.Optional(Type.String({ format: 'uri', pattern: '^https?://' })),
   CDS_AUTH: Type.Optional(Type.Union([Type.Literal('required'), Type.Literal('off')])),
   CDS_TRUSTED_ISSUERS: Type.Optional(Type.String({ minLength: 1 })),
@@ -56,14 +57,24 @@ export const EnvSchema = Type.Object({
   /** JWKS fetches (allow-listed jwks_uri only): whole-request deadline, and the pause between fetches of one set. */
   CDS_JWKS_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 30000, default: 2000 }),
   CDS_JWKS_COOLDOWN_MS: Type.Integer({ minimum: 0, maximum: 3600000, default: 30000 }),
-  /** Per-client rate limit (client = verified issuer + tenant, or the IP when CDS_AUTH=off); health endpoints exempt. */
-  CDS_RATE_LIMIT_MAX: Type.Integer({ minimum: 1, maximum: 10000000, default: 1000 }),
+  /**
+   * Per-client abuse guard (client = verified issuer + tenant, or the IP when CDS_AUTH=off); health
+   * endpoints exempt. Sized far above a health system's peak (README: 60000/min = 1000 calls/s per
+   * client per replica); overload is handled by load shedding, not by this limit.
+   */
+  CDS_RATE_LIMIT_MAX: Type.Integer({ minimum: 1, maximum: 10000000, default: 60000 }),
   CDS_RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 1000, maximum: 86400000, default: 60000 }),
+  /** Load shedding: answer 503 + Retry-After while the event loop lags more than this (mean over 1 s); 0 = off. */
+  CDS_SHED_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, maximum: 60000, default: 500 }),
+  /** Load shedding on event-loop utilisation (0–1) over 1 s; 0 = off (a busy but timely replica is at ~1). */
+  CDS_SHED_EVENT_LOOP_UTILIZATION: Type.Number({ minimum: 0, maximum: 1, default: 0 }),
   /**
    * Comma-separated FHIR server origins a hook call may name as fhirServer; unset = any outside
    * production. Production requires it; "*" is the explicit (loudly logged) opt-out.
    */
   CDS_FHIR_SERVER_ALLOWLIST: Type.Optional(Type.String({ minLength: 1 })),
+  /** Serve /metrics on this port only (not on PORT), for a monitoring-only network path; unset = on PORT. */
+  CDS_METRICS_PORT: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
   /** HTTP worker processes (node:cluster) sharing PORT; 1 = a single process, as in containers scaled by replicas. */
   CDS_WORKERS: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
 });
@@ -104,16 +115,19 @@ export interface Config {
   jwksCooldownMs: number;
   rateLimitMax: number;
   rateLimitWindowMs: number;
+  shedEventLoopDelayMs: number;
+  shedEventLoopUtilization: number;
   /** Allowed fhirServer origins (normalized), or undefined when any fhirServer is accepted (unset, or "*"). */
   fhirServerAllowlist: string[] | undefined;
   /** True when CDS_FHIR_SERVER_ALLOWLIST is "*": any fhirServer, chosen explicitly (logged loudly at start). */
   fhirServerAllowAny: boolean;
   workers: number;
+  metricsPort: number | undefined;
 }
 
-const INTEGER_KEYS = new Set(
+const NUMERIC_KEYS = new Set(
   Object.entries(EnvSchema.properties)
-    .filter(([, schema]) => (schema as { type?: unknown }).type === 'integer')
+    .filter(([, schema]) => ['integer', 'number'].includes(String((schema as { type?: unknown }).type)))
     .map(([key]) => key),
 );
 
@@ -143,7 +157,7 @@ export function loadConfig(source: NodeJS.ProcessEnv | Record<string, string | u
   for (const key of Object.keys(EnvSchema.properties)) {
     const value = source[key];
     if (value === undefined || value === '') continue;
-    raw[key] = INTEGER_KEYS.has(key) && /^-?\d+$/.test(value) ? Number(value) : value;
+    raw[key] = NUMERIC_KEYS.has(key) && /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
   }
   const ajv = createAjv();
   const validate = ajv.compile<Env>(EnvSchema);
@@ -173,6 +187,7 @@ export function loadConfig(source: NodeJS.ProcessEnv | Record<string, string | u
     throw new TypeError('[config] NODE_ENV=production requires CDS_FHIR_SERVER_ALLOWLIST (the FHIR server origins requests may name; "*" to allow any, not recommended)');
   }
   const fhirServerAllowAny = allowlistValue === '*';
+  if (env.CDS_METRICS_PORT !== undefined && env.CDS_METRICS_PORT === env.PORT) throw new TypeError('[config] CDS_METRICS_PORT must differ from PORT');
   const publicBaseUrl = (env.PUBLIC_BASE_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, '');
   const corsValue = env.CDS_CORS_ORIGINS?.trim() ?? (production ? '' : '*');
   const corsOrigins = corsValue === '*' ? '*' : corsValue.split(',').map((o) => o.trim()).filter(Boolean);
@@ -180,7 +195,7 @@ export function loadConfig(source: NodeJS.ProcessEnv | Record<string, string | u
     env,
     production,
     port: env.PORT,
-    host: env.HOST,
+    host: env.HOST ?? (production ? '0.0.0.0' : '127.0.0.1'),
     publicBaseUrl,
     auth,
     corsOrigins,
@@ -210,8 +225,11 @@ export function loadConfig(source: NodeJS.ProcessEnv | Record<string, string | u
     jwksCooldownMs: env.CDS_JWKS_COOLDOWN_MS,
     rateLimitMax: env.CDS_RATE_LIMIT_MAX,
     rateLimitWindowMs: env.CDS_RATE_LIMIT_WINDOW_MS,
+    shedEventLoopDelayMs: env.CDS_SHED_EVENT_LOOP_DELAY_MS,
+    shedEventLoopUtilization: env.CDS_SHED_EVENT_LOOP_UTILIZATION,
     fhirServerAllowlist: allowlistValue && !fhirServerAllowAny ? parseOriginList('CDS_FHIR_SERVER_ALLOWLIST', allowlistValue) : undefined,
     fhirServerAllowAny,
     workers: env.CDS_WORKERS,
+    metricsPort: env.CDS_METRICS_PORT,
   };
 }

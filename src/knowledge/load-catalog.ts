@@ -692,6 +692,7 @@ export function loadCatalog({ root }: LoadOptions): Catalog {
     const expected = basename(filePath).replace(/\.ya?ml$/, '');
     if (def.id !== expected) problems.add(file, 'id', `must equal the file name ('${expected}')`);
     if (services.has(def.id)) problems.add(file, 'id', `duplicate service id '${def.id}'`);
+    if (def.hooks.length > 1) problems.add(file, 'hooks', 'must list one hook: clients key services by id, so one id under several hooks hides all but one (write one file per hook)');
     const ruleSet = ruleSets.get(def.config.ruleSet);
     if (!ruleSet) problems.add(file, 'config.ruleSet', `unknown rule set '${def.config.ruleSet}'`);
     const prefetch: PrefetchTemplate[] = [];

@@ -9,8 +9,11 @@ declare module 'fastify' {
   }
 }
 
-/** Decorates `metrics`, counts and times every response, and serves GET /metrics (Prometheus text). */
-const metricsPlugin: FastifyPluginAsync<{ metrics: Metrics }> = async (app, { metrics }) => {
+/**
+ * Decorates `metrics`, counts and times every response, and serves GET /metrics (Prometheus text) —
+ * on the main port unless `serveOnMainPort` is false (CDS_METRICS_PORT: src/metrics/metrics-server.ts).
+ */
+const metricsPlugin: FastifyPluginAsync<{ metrics: Metrics; serveOnMainPort?: boolean }> = async (app, { metrics, serveOnMainPort = true }) => {
   if (!metrics?.registry) throw new TypeError('[metrics] a metrics instance is required');
   app.decorate('metrics', metrics);
   app.addHook('onResponse', async (request, reply) => {
@@ -23,6 +26,7 @@ const metricsPlugin: FastifyPluginAsync<{ metrics: Metrics }> = async (app, { me
     metrics.httpRequests.inc(labels);
     metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
   });
+  if (!serveOnMainPort) return;
   app.get('/metrics', async (_request, reply) => {
     const body = await metrics.registry.metrics();
     return reply.type(metrics.registry.contentType).send(body);

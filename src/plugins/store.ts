@@ -44,16 +44,50 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   ]).finally(() => clearTimeout(timer));
 }
 
+/** CDS_DB_URL without credentials or query (which may hold a password), for messages. */
+export function describeDbUrl(url: string): string {
+  if (url.startsWith('sqlite:')) return url;
+  try {
+    const parsed = new URL(url);
+    return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
+  } catch {
+    return 'an unparsable URL';
+  }
+}
+
+/**
+ * A store that cannot be opened or migrated at start-up (unwritable SQLite path, PostgreSQL TLS or
+ * permission errors) stops the service with a message naming CDS_DB_URL, so an operator knows
+ * which setting to fix; the cause's code and message follow (never the URL's credentials).
+ */
+function storeStartupError(url: string, what: string, error: unknown): TypeError {
+  if (error instanceof TypeError && error.message.includes('CDS_DB_URL')) return error;
+  const e = error as { code?: unknown; message?: unknown };
+  const message = typeof e?.message === 'string' ? e.message.replaceAll(url, describeDbUrl(url)) : String(error);
+  const code = typeof e?.code === 'string' && !message.startsWith(e.code) ? `${e.code}: ` : '';
+  const hint = /ssl|tls|certificate/i.test(message)
+    ? ' (TLS to PostgreSQL: check sslmode in CDS_DB_URL and the CA; see README "Docker and Kubernetes")'
+    : /EACCES|EROFS|readonly|unable to open/i.test(`${code}${message}`)
+      ? ' (the SQLite file and its directory must be writable by the service; on a read-only root file system use a mounted volume or PostgreSQL)'
+      : '';
+  return new TypeError(`[store] CDS_DB_URL=${describeDbUrl(url)}: ${what}: ${code}${message}${hint}`, { cause: error });
+}
+
 function createStoreRuntime(app: FastifyInstance, options: StorePluginOptions) {
   const { config, metrics, now } = options;
   const log = app.log.child({ component: 'store' });
   const owned = options.store === undefined;
   const health = { up: true, migrated: false };
-  const raw =
-    options.store ??
-    openStore(config.dbUrl, {
-      onPoolError: (error) => log.warn({ err: describe(error) }, 'store connection lost (the pool reconnects)'),
-    });
+  let raw: Store;
+  try {
+    raw =
+      options.store ??
+      openStore(config.dbUrl, {
+        onPoolError: (error) => log.warn({ err: describe(error) }, 'store connection lost (the pool reconnects)'),
+      });
+  } catch (error) {
+    throw storeStartupError(config.dbUrl, 'cannot open the store', error);
+  }
   const store = observedStore(raw, {
     onSuccess: () => {
       health.up = true;
@@ -128,7 +162,7 @@ function createStoreRuntime(app: FastifyInstance, options: StorePluginOptions) {
       retention.start();
     } catch (error) {
       if (!isTransientStoreError(error) || closing) {
-        if (attempt === 1) throw error;
+        if (attempt === 1) throw owned ? storeStartupError(config.dbUrl, 'cannot prepare the store', error) : error;
         log.error({ err: describe(error) }, 'store migration failed');
         return;
       }

@@ -14,7 +14,11 @@ export type HookName = Static<typeof HookNameSchema>;
 export const HookDefinitionSchema = Type.Object(
   {
     id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]*$' }),
-    /** One id may serve several hooks (order-select and order-sign); discovery lists it once per hook. */
+    /**
+     * Exactly one hook per service id: CDS clients (the CDS Hooks sandbox among them) key services by
+     * id, so an id listed under two hooks would make one of them unreachable. Kept as a list so the
+     * file shape matches earlier versions; the loader names the file when it holds more than one.
+     */
     hooks: Type.Array(HookNameSchema, { minItems: 1, uniqueItems: true }),
     title: Type.String({ minLength: 1 }),
     description: Type.String({ minLength: 1 }),

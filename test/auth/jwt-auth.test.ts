@@ -273,7 +273,8 @@ describe('every bad token is refused with the same bare 401', () => {
     expect(response.headers['content-type']).toBe(canonical.contentType);
     expect(JSON.stringify(response.body)).not.toContain(reason);
     // The reason is in the log line, for the operator.
-    expect(lastRequestLine()).toMatchObject({ status: 401, errorCode: 'CDS_UNAUTHORIZED', authFailure: reason });
+    // At warn (pino level 40), so it reaches operators and `npm run sandbox`, which show warnings only.
+    expect(lastRequestLine()).toMatchObject({ level: 40, status: 401, errorCode: 'CDS_UNAUTHORIZED', authFailure: reason });
   });
 
   test('the 401 body is a generic OperationOutcome, and a browser client can read it (CORS headers)', async () => {

@@ -92,7 +92,7 @@ test('--hook order-select --format json on the export: each patient gets the ord
   expect(result.code).toBe(0);
   expect(result.stderr).toBe('');
   const output = JSON.parse(result.stdout) as { hook: string; service: string; summary: { patients: number }; patients: { patientId: string; ruleIds: string[]; cards: { uuid: string }[] }[] };
-  expect(output).toMatchObject({ hook: 'order-select', service: 'zoledronic-acid-order-check', summary: { patients: manifest.patients.length } });
+  expect(output).toMatchObject({ hook: 'order-select', service: 'zoledronic-acid-order-select', summary: { patients: manifest.patients.length } });
   const actual = Object.fromEntries(output.patients.map((p) => [p.patientId, p.ruleIds]));
   expect(actual).toEqual(Object.fromEntries(manifest.patients.map((p) => [p.id, p.expected['order-select']])));
 }, 60_000);

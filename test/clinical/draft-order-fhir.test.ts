@@ -9,7 +9,7 @@ import { indexR4Definitions } from '../../tools/demo-fhir/fhir-definitions';
 import { projectCatalog } from '../support/catalog';
 import { TEST_NOW } from '../support/clock';
 import { chartOf, zoledronicDraft } from '../support/fixtures';
-import { ELIGIBILITY, ORDER_CHECK, orderRequest, patientViewRequest, prefetchFor } from '../support/requests';
+import { ELIGIBILITY, ORDER_SELECT, orderRequest, patientViewRequest, prefetchFor } from '../support/requests';
 
 /**
  * Issue 11 item 5 / catalogue §5.4: every suggestion that creates or updates a MedicationRequest is a
@@ -32,7 +32,7 @@ function creatinine(value: number): AnyResource {
 }
 
 async function cards(hook: 'patient-view' | 'order-select', chart: AnyResource[], draft?: AnyResource): Promise<Card[]> {
-  const serviceId = hook === 'patient-view' ? ELIGIBILITY : ORDER_CHECK;
+  const serviceId = hook === 'patient-view' ? ELIGIBILITY : ORDER_SELECT;
   const prefetch = prefetchFor(serviceId, chart, PATIENT);
   const body = hook === 'patient-view' ? patientViewRequest({ patientId: PATIENT, prefetch }) : orderRequest('order-select', { patientId: PATIENT, prefetch, draftOrders: [draft!] });
   return (await runHook(catalog.services.get(serviceId)!, body as unknown as CdsHookRequest, deps)).cards;

@@ -2,7 +2,7 @@ import type { AnyResource } from '../../src/engine/resource-index';
 import type { Card } from '../../src/schemas/cds-response';
 import { buildTestApp, cardFor, postHook, ruleIdsOf, type TestApp } from '../support/app';
 import { startFhirServer } from '../support/fhir-server';
-import { ELIGIBILITY, ORDER_CHECK, orderRequest, patientViewRequest, prefetchFor } from '../support/requests';
+import { ELIGIBILITY, orderService, orderRequest, patientViewRequest, prefetchFor } from '../support/requests';
 import { loadScenarios, type LoadedScenario } from '../support/scenarios';
 
 const scenarios = loadScenarios();
@@ -22,7 +22,7 @@ function at(resource: unknown, path: string): unknown {
 }
 
 async function run({ scenario, chart }: LoadedScenario): Promise<Card[]> {
-  const serviceId = scenario.hook === 'patient-view' ? ELIGIBILITY : ORDER_CHECK;
+  const serviceId = scenario.hook === 'patient-view' ? ELIGIBILITY : orderService(scenario.hook);
   // Like a real EHR, the client always names its FHIR server (medicationReference reads go there);
   // 'fhir-server' scenarios send no prefetch at all.
   const server = await startFhirServer(chart);

@@ -7,7 +7,7 @@ import type { CdsHookRequest } from '../../src/schemas/cds-request';
 import { projectCatalog } from '../support/catalog';
 import { TEST_NOW } from '../support/clock';
 import { chartOf, zoledronicDraft } from '../support/fixtures';
-import { ELIGIBILITY, ORDER_CHECK, orderRequest, patientViewRequest, prefetchFor } from '../support/requests';
+import { ELIGIBILITY, ORDER_SELECT, orderRequest, patientViewRequest, prefetchFor } from '../support/requests';
 
 /**
  * Issue 11 item 8: whatever the chart, no card may propose the every-6-months order when metastatic
@@ -134,7 +134,7 @@ const rulesOf = (cards: readonly Card[]) => cards.map((c) => c.source.topic?.cod
 
 async function cardsFor(s: ChartSpec, hook: 'patient-view' | 'order-select'): Promise<Card[]> {
   const chart = chartFor(s);
-  const serviceId = hook === 'patient-view' ? ELIGIBILITY : ORDER_CHECK;
+  const serviceId = hook === 'patient-view' ? ELIGIBILITY : ORDER_SELECT;
   const service = catalog.services.get(serviceId)!;
   const prefetch = prefetchFor(serviceId, chart, PATIENT);
   const body =

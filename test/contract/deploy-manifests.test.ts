@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { EnvSchema } from '../../src/config/env';
@@ -56,4 +57,68 @@ test('compose: the service waits for a healthy PostgreSQL and uses it as its sto
   expect(cds.depends_on).toEqual({ postgres: { condition: 'service_healthy' } });
   expect(cds.environment.CDS_DB_URL).toMatch(/^postgres:\/\/.*@postgres:5432\//);
   expect(compose!.services.postgres.healthcheck.test.join(' ')).toContain('pg_isready');
+});
+
+describe('production settings the manifests must carry (issue 13)', () => {
+  const settings = configMaps.find((c) => c.metadata.name === 'zoledronic-cds')!;
+
+  test('the HorizontalPodAutoscaler alone sets the replica count', () => {
+    expect(deployment!.spec).not.toHaveProperty('replicas');
+  });
+
+  test('the fhirServer allow-list is set', () => {
+    expect(settings.data.CDS_FHIR_SERVER_ALLOWLIST).toMatch(/^https:\/\//);
+  });
+
+  test('/metrics is on its own port, which the Service does not expose and Prometheus scrapes', () => {
+    const metricsPort = Number(settings.data.CDS_METRICS_PORT);
+    expect(metricsPort).not.toBe(Number(settings.data.PORT));
+    expect(container.ports).toContainEqual({ name: 'metrics', containerPort: metricsPort });
+    const exposed = service!.spec.ports.map((p: Doc) => p.targetPort);
+    expect(exposed).not.toContain('metrics');
+    expect(exposed).not.toContain(metricsPort);
+    expect(deployment!.spec.template.metadata.annotations['prometheus.io/port']).toBe(String(metricsPort));
+  });
+
+  test('CDS_DB_URL is required from the Secret, and TLS to PostgreSQL verifies against a mounted CA', () => {
+    expect(container.env).toContainEqual({ name: 'CDS_DB_URL', valueFrom: { secretKeyRef: { name: secret!.metadata.name, key: 'CDS_DB_URL', optional: false } } });
+    const dbUrl = new URL(secret!.stringData.CDS_DB_URL);
+    expect(dbUrl.searchParams.get('sslmode')).toBe('verify-full');
+    const caFile = dbUrl.searchParams.get('sslrootcert')!;
+    const mount = container.volumeMounts.find((m: Doc) => caFile.startsWith(`${m.mountPath}/`));
+    expect(mount).toMatchObject({ readOnly: true });
+    const volume = deployment!.spec.template.spec.volumes.find((v: Doc) => v.name === mount.name);
+    expect(volume.configMap.items).toContainEqual({ key: 'ca.crt', path: caFile.slice(mount.mountPath.length + 1) });
+  });
+
+  test('the image is built on a pinned Node LTS release (even major ≥ 22, full version tag)', () => {
+    const dockerfile = readFileSync(join(PROJECT_ROOT, 'Dockerfile'), 'utf8');
+    const image = /^ARG NODE_IMAGE=node:(\d+)\.(\d+)\.(\d+)-[a-z]+-slim$/m.exec(dockerfile);
+    expect(image).not.toBeNull();
+    expect(Number(image![1]) % 2).toBe(0);
+    expect(Number(image![1])).toBeGreaterThanOrEqual(22);
+    expect(dockerfile.match(/^FROM /gm)).toHaveLength(2);
+    expect(dockerfile).not.toMatch(/^FROM node:/m);
+  });
+});
+
+describe('kustomization renders', () => {
+  const kustomization = load('docker/k8s/kustomization.yaml')[0]!;
+  const structural = (kustomization.resources as string[]).flatMap((file) => k8s(file)).map((d) => `${d.kind}/${d.metadata.name}`).sort();
+
+  test('every listed resource file exists and parses; the Secret example is not applied', () => {
+    expect(structural).toEqual(['ConfigMap/zoledronic-cds', 'ConfigMap/zoledronic-cds-issuers', 'Deployment/zoledronic-cds', 'HorizontalPodAutoscaler/zoledronic-cds', 'PodDisruptionBudget/zoledronic-cds', 'Service/zoledronic-cds']);
+    expect(kustomization.resources).not.toContain('secret.example.yaml');
+  });
+
+  // kubectl is not a Debian package, so CI may not have it: the structural checks above always run.
+  const kubectl = ['/usr/bin/kubectl', '/usr/local/bin/kubectl'].find((path) => existsSync(path));
+  (kubectl ? test : test.skip)(`kubectl kustomize docker/k8s${kubectl ? '' : ' (skipped: kubectl not installed)'}`, () => {
+    const rendered = parseAllDocuments(execFileSync(kubectl!, ['kustomize', join(PROJECT_ROOT, 'docker/k8s')], { encoding: 'utf8', timeout: 60_000 })).map((d) => d.toJSON() as Doc);
+    expect(rendered.map((d) => `${d.kind}/${d.metadata.name}`).sort()).toEqual(structural);
+    const renderedDeployment = rendered.find((d) => d.kind === 'Deployment')!;
+    expect(renderedDeployment.spec.template.spec.containers[0].image).toBe('registry.example-hospital.org/zoledronic-cds:0.1.0');
+    expect(renderedDeployment.spec).not.toHaveProperty('replicas');
+    for (const doc of rendered) expect(doc.metadata.labels).toMatchObject({ 'app.kubernetes.io/name': 'zoledronic-cds' });
+  });
 });

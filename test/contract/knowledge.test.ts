@@ -8,14 +8,23 @@ import { PROJECT_ROOT, projectCatalog } from '../support/catalog';
 const catalog = projectCatalog();
 
 describe('the knowledge files', () => {
-  test('load and validate: both services, every catalogue rule', () => {
-    expect([...catalog.services.keys()].sort()).toEqual(['zoledronic-acid-eligibility', 'zoledronic-acid-order-check']);
+  test('load and validate: one service per hook, every catalogue rule', () => {
+    expect([...catalog.services.keys()].sort()).toEqual(['zoledronic-acid-eligibility', 'zoledronic-acid-order-select', 'zoledronic-acid-order-sign']);
+    for (const service of catalog.services.values()) expect(service.hooks).toHaveLength(1);
     const ids = [...catalog.ruleSets.values()].flatMap((set) => set.rules.map((r) => r.id));
     for (const id of [
       'PV-RECOMMEND', 'PV-CONSIDER', 'PV-CTIBL', 'PV-NOT-FOR-RECURRENCE', 'PV-MENOPAUSE-UNKNOWN', 'PV-DEXA', 'PV-NEXT-DOSE', 'PV-COURSE-COMPLETE', 'PV-CALCIUM-VITD',
       'OS-DENTAL', 'OS-ONJ', 'OS-CREATININE-MISSING', 'OS-RENAL-SEVERE', 'OS-RENAL-ADJUST', 'OS-RENAL-DETERIORATION', 'OS-HYPOCALCEMIA', 'OS-CALCIUM-VITD',
       'OS-DUPLICATE', 'OS-REGIMEN', 'OS-PREGNANCY', 'OS-HYPERSENSITIVITY', 'OS-INDICATION', 'OS-ACUTE-PHASE',
     ]) expect(ids).toContain(id);
+  });
+
+  test('the order-select and order-sign services ask for the same data and run the same rules', () => {
+    const select = catalog.services.get('zoledronic-acid-order-select')!.definition;
+    const sign = catalog.services.get('zoledronic-acid-order-sign')!.definition;
+    expect(sign.prefetch).toEqual(select.prefetch);
+    expect(sign.config).toEqual(select.config);
+    expect(sign.description).toEqual(select.description);
   });
 
   test('every rule cites evidence with an https URL, and warning/critical rules offer override reasons', () => {
@@ -80,6 +89,7 @@ describe('a bad knowledge file stops start-up with a message naming the file and
     ['a unit that is not UCUM', 'fhir-mappings/facts/07-labs.yaml', (s: string) => s.replace('unit: mg/dL\n    window: { setting: windows.creatinine }', 'unit: milligrams\n    window: { setting: windows.creatinine }'), "fhir-mappings/facts/07-labs.yaml: facts[0].unit: 'milligrams' is not a valid UCUM unit"],
     ['a missing setting', 'rules/settings.yaml', (s: string) => s.replace('    severeCrclBelow: 30', '    severeCrclBelowX: 30'), "setting 'renal.severeCrclBelow' is missing or not a number"],
     ['a code list id that differs from its file name', 'fhir-mappings/code-lists/serum-albumin.yaml', (s: string) => s.replace('id: serum-albumin', 'id: albumin'), "fhir-mappings/code-lists/serum-albumin.yaml: id: must equal the file name ('serum-albumin')"],
+    ['one service id under two hooks (clients key services by id)', 'hooks/zoledronic-acid-order-select.yaml', (s: string) => s.replace('hooks: [order-select]', 'hooks: [order-select, order-sign]'), 'hooks/zoledronic-acid-order-select.yaml: hooks: must list one hook'],
     ['YAML syntax', 'rules/override-reasons.yaml', (s: string) => `${s}\n  broken: [unclosed\n`, 'rules/override-reasons.yaml: line'],
   ])('%s', (_name, path, change, expected) => {
     edit(path, change);

@@ -13,7 +13,8 @@ import { checkCards, requestLogOf, startSandboxEnv, type SandboxEnv } from './su
  */
 const manifest = readDemoManifest();
 const ELIGIBILITY = 'zoledronic-acid-eligibility';
-const ORDER_CHECK = 'zoledronic-acid-order-check';
+const ORDER_SELECT = 'zoledronic-acid-order-select';
+const ORDER_SIGN = 'zoledronic-acid-order-sign';
 
 let env: SandboxEnv;
 beforeAll(async () => {
@@ -28,13 +29,13 @@ test('the demo FHIR server loads every demo patient with its dates moved to toda
   expect(env.fhir.ready.shiftDays).toBe(daysSinceAnchor(manifest.anchorDate, new Date()));
 });
 
-test('discovery lists the patient-view service and the order service under both order hooks', async () => {
+test('discovery lists one service per hook, so a client keying services by id reaches all three', async () => {
   const discovery = await env.client.discover();
   expect(discovery.status).toBe(200);
   expect(discovery.services.map((s) => [s.hook, s.id])).toEqual([
     ['patient-view', ELIGIBILITY],
-    ['order-select', ORDER_CHECK],
-    ['order-sign', ORDER_CHECK],
+    ['order-select', ORDER_SELECT],
+    ['order-sign', ORDER_SIGN],
   ]);
 });
 

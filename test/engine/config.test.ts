@@ -3,7 +3,20 @@ import { loadConfig } from '../../src/config/env';
 describe('configuration', () => {
   test('embedded defaults (runtime contract)', () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ port: 8080, host: '0.0.0.0', publicBaseUrl: 'http://localhost:8080', auth: 'off', fhirTimeoutMs: 2000, dbUrl: 'sqlite:./data/cds.db', logLevel: 'info', corsOrigins: '*' });
+    expect(config).toMatchObject({ port: 8080, host: '127.0.0.1', publicBaseUrl: 'http://localhost:8080', auth: 'off', fhirTimeoutMs: 2000, dbUrl: 'sqlite:./data/cds.db', logLevel: 'info', corsOrigins: '*' });
+  });
+
+  test('HOST: loopback only outside production, every interface in production, or as set', () => {
+    expect(loadConfig({}).host).toBe('127.0.0.1');
+    const production = { NODE_ENV: 'production', CDS_TRUSTED_ISSUERS: '/x.json', CDS_AUDIT_HMAC_KEY: 'k'.repeat(32), PUBLIC_BASE_URL: 'https://cds.hospital.org' };
+    expect(loadConfig(production).host).toBe('0.0.0.0');
+    expect(loadConfig({ HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+  });
+
+  test('load-shedding variables accept fractions and name themselves when bad', () => {
+    expect(loadConfig({ CDS_SHED_EVENT_LOOP_UTILIZATION: '0.95' }).shedEventLoopUtilization).toBe(0.95);
+    expect(() => loadConfig({ CDS_SHED_EVENT_LOOP_UTILIZATION: '1.5' })).toThrow(/CDS_SHED_EVENT_LOOP_UTILIZATION/);
+    expect(() => loadConfig({ CDS_SHED_EVENT_LOOP_DELAY_MS: 'soon' })).toThrow(/CDS_SHED_EVENT_LOOP_DELAY_MS/);
   });
 
   test('PUBLIC_BASE_URL follows PORT by default and loses a trailing slash', () => {
@@ -31,7 +44,7 @@ describe('configuration', () => {
       jwtMaxAgeSeconds: 300,
       jwksTimeoutMs: 2000,
       jwksCooldownMs: 30000,
-      rateLimitMax: 1000,
+      rateLimitMax: 60000,
       rateLimitWindowMs: 60000,
       fhirServerAllowlist: undefined,
     });

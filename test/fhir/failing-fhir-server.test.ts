@@ -4,7 +4,7 @@ import { buildTestApp, cardFor, postHook, ruleIdsOf, type TestApp } from '../sup
 import { dateDaysAgo } from '../support/clock';
 import { chartOf, zoledronicDraft } from '../support/fixtures';
 import { startFhirServer, type FhirServerOptions, type TestFhirServer } from '../support/fhir-server';
-import { ELIGIBILITY, ORDER_CHECK, orderRequest, patientViewRequest } from '../support/requests';
+import { ELIGIBILITY, ORDER_SIGN, orderRequest, patientViewRequest } from '../support/requests';
 
 /**
  * The EHR's FHIR server misbehaving, for real, over HTTP: slow, hanging, erroring, lying. The
@@ -224,7 +224,7 @@ describe('never a card built on data the service did not get', () => {
   test('order-sign with a hanging server: 412 for the required labs, not a dose check on missing creatinine', async () => {
     const fhir = await failingServer('/Observation', () => undefined);
     try {
-      const response = await postHook(t.app, ORDER_CHECK, orderRequest('order-sign', { patientId: PATIENT, fhirServer: fhir.url, draftOrders: [zoledronicDraft(PATIENT)] }));
+      const response = await postHook(t.app, ORDER_SIGN, orderRequest('order-sign', { patientId: PATIENT, fhirServer: fhir.url, draftOrders: [zoledronicDraft(PATIENT)] }));
       expect(response.status).toBe(412);
       expect(response.body.issue[0].expression).toEqual(expect.arrayContaining(['prefetch.labs', 'prefetch.vitals']));
       expect(await noConnectionLeft(fhir)).toBe(0);

@@ -47,10 +47,18 @@ test('npm run report: a table per rule and period, read from the configured stor
   expect(stdout).toContain('Feedback for card uuids this service never issued (flagged): 0');
 
   const json = JSON.parse((await cli('report.ts', ['--from', '2026-11-23', '--to', '2026-11-30', '--period', 'month', '--json'])).stdout);
+  // ISO dates, as GET …/feedback/summary answers.
+  expect(json).toMatchObject({ from: '2026-11-23T00:00:00.000Z', to: '2026-11-30T00:00:00.000Z', period: 'month' });
   expect(json.rows.map((r: { ruleId: string; period: string; shown: number }) => [r.ruleId, r.period, r.shown])).toEqual([
     ['PV-DXA-FIRST', '2026-11', 1],
     ['PV-RECOMMEND', '2026-11', 2],
   ]);
+});
+
+test('npm run report groups by day by default, like the HTTP summary', async () => {
+  const json = JSON.parse((await cli('report.ts', ['--from', '2026-11-23', '--to', '2026-11-30', '--json'])).stdout);
+  expect(json.period).toBe('day');
+  expect(json.rows.map((r: { period: string }) => r.period).every((p: string) => /^\d{4}-\d{2}-\d{2}$/.test(p))).toBe(true);
 });
 
 test('npm run report refuses a bad period with the usage', async () => {

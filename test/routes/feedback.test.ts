@@ -11,7 +11,7 @@ import type { Card } from '../../src/schemas/cds-response';
 import { buildTestApp, cardFor, postHook, type TestApp } from '../support/app';
 import { flakyStore } from '../support/flaky-store';
 import { chartOf } from '../support/fixtures';
-import { ELIGIBILITY, ORDER_CHECK, patientViewRequest, prefetchFor } from '../support/requests';
+import { ELIGIBILITY, ORDER_SELECT, patientViewRequest, prefetchFor } from '../support/requests';
 
 const PATIENT = 'pt-candidate';
 const chart = chartOf('candidate-postmenopausal');
@@ -100,7 +100,7 @@ describe('POST /cds-services/{id}/feedback', () => {
       unknownCardFeedback: 0,
     });
     // The other service's summary is separate.
-    expect((await summary('?from=2026-11-27&to=2026-11-28', ORDER_CHECK)).body.rows).toEqual([]);
+    expect((await summary('?from=2026-11-27&to=2026-11-28', ORDER_SELECT)).body.rows).toEqual([]);
   });
 
   test("the spec's examples, about cards this service never issued: counted as unknown and not stored (issue 14: storage is not open to arbitrary uuids)", async () => {

@@ -2,7 +2,7 @@ import type { AnyResource } from '../../src/engine/resource-index';
 import { buildTestApp, cardFor, postHook, ruleIdsOf, type TestApp } from '../support/app';
 import { chartOf, zoledronicDraft } from '../support/fixtures';
 import { startFhirServer, type TestFhirServer } from '../support/fhir-server';
-import { ELIGIBILITY, ORDER_CHECK, orderRequest, patientViewRequest, prefetchFor } from '../support/requests';
+import { ELIGIBILITY, ORDER_SELECT, ORDER_SIGN, orderService, orderRequest, patientViewRequest, prefetchFor } from '../support/requests';
 
 const PATIENT = 'pt-candidate';
 const chart = chartOf('candidate-postmenopausal');
@@ -149,8 +149,8 @@ describe('order-select and order-sign', () => {
   const draft = zoledronicDraft(PATIENT);
 
   test.each(['order-select', 'order-sign'] as const)('%s with full prefetch: first-dose cards for the zoledronic acid draft', async (hook) => {
-    const prefetch = prefetchFor(ORDER_CHECK, chart, PATIENT);
-    const response = await postHook(t.app, ORDER_CHECK, orderRequest(hook, { patientId: PATIENT, prefetch, draftOrders: [draft] }));
+    const prefetch = prefetchFor(ORDER_SELECT, chart, PATIENT);
+    const response = await postHook(t.app, orderService(hook), orderRequest(hook, { patientId: PATIENT, prefetch, draftOrders: [draft] }));
     expect(response.status).toBe(200);
     expect(ruleIdsOf(response.body.cards)).toEqual(ORDER_EXPECTED);
     expect(cardFor(response.body.cards, 'OS-ACUTE-PHASE')!.summary).toMatch(/acetaminophen/i);
@@ -158,7 +158,7 @@ describe('order-select and order-sign', () => {
 
   test.each(['order-select', 'order-sign'] as const)('%s without prefetch: data come from fhirServer', async (hook) => {
     fhir = await startFhirServer(chart);
-    const response = await postHook(t.app, ORDER_CHECK, orderRequest(hook, { patientId: PATIENT, fhirServer: fhir.url, draftOrders: [draft] }));
+    const response = await postHook(t.app, orderService(hook), orderRequest(hook, { patientId: PATIENT, fhirServer: fhir.url, draftOrders: [draft] }));
     expect(response.status).toBe(200);
     expect(ruleIdsOf(response.body.cards)).toEqual(ORDER_EXPECTED);
     expect(fhir.requests.length).toBeGreaterThan(5);
@@ -171,7 +171,7 @@ describe('order-select and order-sign', () => {
       id: 'draft-amox',
       medicationCodeableConcept: { coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '617993' }], text: 'Amoxicillin 120 MG/ML / clavulanate potassium 8.58 MG/ML Oral Suspension' },
     };
-    const response = await postHook(t.app, ORDER_CHECK, orderRequest('order-select', { patientId: PATIENT, fhirServer: fhir.url, draftOrders: [other, draft], selections: ['MedicationRequest/draft-amox'] }));
+    const response = await postHook(t.app, ORDER_SELECT, orderRequest('order-select', { patientId: PATIENT, fhirServer: fhir.url, draftOrders: [other, draft], selections: ['MedicationRequest/draft-amox'] }));
     expect(response.status).toBe(200);
     expect(response.body).toEqual({ cards: [] });
     expect(fhir.requests).toHaveLength(0);
@@ -181,8 +181,8 @@ describe('order-select and order-sign', () => {
     const medication = { resourceType: 'Medication', id: 'med-zol', code: { coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '351114' }], text: 'ZOLEDRONIC ACID 4 MG/5 ML IV CONC' } };
     const { medicationCodeableConcept: _omit, ...rest } = draft;
     const byReference = { ...rest, medicationReference: { reference: 'Medication/med-zol' } };
-    const prefetch = prefetchFor(ORDER_CHECK, chart, PATIENT);
-    const response = await postHook(t.app, ORDER_CHECK, orderRequest('order-sign', { patientId: PATIENT, prefetch, draftOrders: [byReference, medication] }));
+    const prefetch = prefetchFor(ORDER_SELECT, chart, PATIENT);
+    const response = await postHook(t.app, ORDER_SIGN, orderRequest('order-sign', { patientId: PATIENT, prefetch, draftOrders: [byReference, medication] }));
     expect(ruleIdsOf(response.body.cards)).toEqual(ORDER_EXPECTED);
   });
 
@@ -193,8 +193,8 @@ describe('order-select and order-sign', () => {
       contained: [{ resourceType: 'Medication', id: 'm1', code: { coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '77655', display: 'zoledronic acid' }] } }],
       medicationReference: { reference: '#m1' },
     };
-    const prefetch = prefetchFor(ORDER_CHECK, chart, PATIENT);
-    const response = await postHook(t.app, ORDER_CHECK, orderRequest('order-select', { patientId: PATIENT, prefetch, draftOrders: [contained] }));
+    const prefetch = prefetchFor(ORDER_SELECT, chart, PATIENT);
+    const response = await postHook(t.app, ORDER_SELECT, orderRequest('order-select', { patientId: PATIENT, prefetch, draftOrders: [contained] }));
     expect(ruleIdsOf(response.body.cards)).toEqual(ORDER_EXPECTED);
   });
 
@@ -203,37 +203,37 @@ describe('order-select and order-sign', () => {
     fhir = await startFhirServer([...chart, medication]);
     const { medicationCodeableConcept: _omit, ...rest } = draft;
     const remote = { ...rest, medicationReference: { reference: 'Medication/med-remote' } };
-    const prefetch = prefetchFor(ORDER_CHECK, chart, PATIENT);
-    const response = await postHook(t.app, ORDER_CHECK, orderRequest('order-select', { patientId: PATIENT, prefetch, fhirServer: fhir.url, draftOrders: [remote] }));
+    const prefetch = prefetchFor(ORDER_SELECT, chart, PATIENT);
+    const response = await postHook(t.app, ORDER_SELECT, orderRequest('order-select', { patientId: PATIENT, prefetch, fhirServer: fhir.url, draftOrders: [remote] }));
     expect(ruleIdsOf(response.body.cards)).toEqual(ORDER_EXPECTED);
     expect(fhir.requests.map((r) => r.path)).toEqual(['/Medication/med-remote']);
   });
 
   test('an order for a patient without breast cancer: no card', async () => {
     const noCancer = chart.filter((r) => r.resourceType !== 'Condition');
-    const prefetch = prefetchFor(ORDER_CHECK, noCancer, PATIENT);
-    const response = await postHook(t.app, ORDER_CHECK, orderRequest('order-sign', { patientId: PATIENT, prefetch, draftOrders: [draft] }));
+    const prefetch = prefetchFor(ORDER_SELECT, noCancer, PATIENT);
+    const response = await postHook(t.app, ORDER_SIGN, orderRequest('order-sign', { patientId: PATIENT, prefetch, draftOrders: [draft] }));
     expect(response.body).toEqual({ cards: [] });
   });
 
   test.each(['order-select', 'order-sign'] as const)('%s with an OperationOutcome prefetch: that key is fetched again', async (hook) => {
     fhir = await startFhirServer(chart);
-    const prefetch = prefetchFor(ORDER_CHECK, chart, PATIENT);
+    const prefetch = prefetchFor(ORDER_SELECT, chart, PATIENT);
     prefetch.labs = { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'exception' }] };
-    const response = await postHook(t.app, ORDER_CHECK, orderRequest(hook, { patientId: PATIENT, prefetch, fhirServer: fhir.url, draftOrders: [draft] }));
+    const response = await postHook(t.app, orderService(hook), orderRequest(hook, { patientId: PATIENT, prefetch, fhirServer: fhir.url, draftOrders: [draft] }));
     expect(response.status).toBe(200);
     expect(ruleIdsOf(response.body.cards)).toEqual(ORDER_EXPECTED);
     expect(fhir.requests.map((r) => r.path.split('?')[0])).toEqual(['/Observation']);
   });
 
   test('order-select: no prefetch and no fhirServer: 412', async () => {
-    const response = await postHook(t.app, ORDER_CHECK, orderRequest('order-select', { patientId: PATIENT, draftOrders: [draft] }));
+    const response = await postHook(t.app, ORDER_SELECT, orderRequest('order-select', { patientId: PATIENT, draftOrders: [draft] }));
     expect(response.status).toBe(412);
     expect(response.body.issue[0].details.coding[0].code).toBe('CDS_PREFETCH_UNAVAILABLE');
   });
 
   test('no prefetch and no fhirServer: 412', async () => {
-    const response = await postHook(t.app, ORDER_CHECK, orderRequest('order-sign', { patientId: PATIENT, draftOrders: [draft] }));
+    const response = await postHook(t.app, ORDER_SIGN, orderRequest('order-sign', { patientId: PATIENT, draftOrders: [draft] }));
     expect(response.status).toBe(412);
     expect(response.body.resourceType).toBe('OperationOutcome');
   });

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { buildTestApp, postHook, type TestApp } from '../support/app';
 import { zoledronicDraft } from '../support/fixtures';
-import { ELIGIBILITY, ORDER_CHECK, orderRequest, patientViewRequest } from '../support/requests';
+import { ELIGIBILITY, orderService, orderRequest, patientViewRequest } from '../support/requests';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -58,7 +58,8 @@ describe('bad requests get 400 with an OperationOutcome naming the field', () =>
     ['order-select by a Patient user', () => ({ ...validOrder(), context: { ...validOrder().context, userId: 'Patient/pt-1' } }), 'context.userId'],
   ];
   test.each(orderCases)('%s', async (_name, body, field) => {
-    const response = await postHook(t.app, ORDER_CHECK, body());
+    const payload = body();
+    const response = await postHook(t.app, orderService((payload as { hook: 'order-select' | 'order-sign' }).hook), payload);
     expect(response.status).toBe(400);
     expectOutcome(response.body, 'CDS_REQUEST_INVALID', field);
   });

@@ -40,6 +40,8 @@ function startReplica(dbUrl: string, extraEnv: Record<string, string> = {}): Pro
       CDS_AUDIT_HMAC_KEY: 'replica-test-key-0123456789abcdef0123456789',
       CDS_AUTH: 'off',
       LOG_LEVEL: 'info',
+      // Sharing is tested here, not overload: a shed 503 on a busy CI host would be noise.
+      CDS_SHED_EVENT_LOOP_DELAY_MS: '0',
       ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -6,7 +6,7 @@ import type { Card } from '../../src/schemas/cds-response';
 import { buildTestApp, type TestApp } from '../support/app';
 import { chartOf, zoledronicDraft } from '../support/fixtures';
 import { generateSigningKey, jwksOf, signToken, writeIssuerFile, type SigningKey } from '../support/jwt';
-import { ORDER_CHECK, orderRequest, prefetchFor } from '../support/requests';
+import { ORDER_SIGN, orderRequest, prefetchFor } from '../support/requests';
 
 /**
  * Issue 14, Medium 3–4 and Low 8, written as the attacks the review ran: two tenants of one EHR
@@ -20,7 +20,7 @@ const OTHER_EHR = 'https://other-ehr.example';
 const ADMIN = 'admin-token-for-tests-0123456789abcdef';
 const chart = chartOf('premenopausal-hr-positive');
 const PATIENT = (chart.find((r) => r.resourceType === 'Patient') as { id: string }).id;
-const FEEDBACK_PATH = `/cds-services/${ORDER_CHECK}/feedback`;
+const FEEDBACK_PATH = `/cds-services/${ORDER_SIGN}/feedback`;
 
 let ehrKey: SigningKey;
 let otherKey: SigningKey;
@@ -68,8 +68,8 @@ async function bearer(caller: Caller, path: string): Promise<string> {
 }
 
 async function issueCards(caller: Caller): Promise<Card[]> {
-  const path = `/cds-services/${ORDER_CHECK}`;
-  const body = orderRequest('order-sign', { patientId: PATIENT, draftOrders: [zoledronicDraft(PATIENT)], prefetch: prefetchFor(ORDER_CHECK, chart, PATIENT) });
+  const path = `/cds-services/${ORDER_SIGN}`;
+  const body = orderRequest('order-sign', { patientId: PATIENT, draftOrders: [zoledronicDraft(PATIENT)], prefetch: prefetchFor(ORDER_SIGN, chart, PATIENT) });
   const response = await request(t.app.server).post(path).set('authorization', await bearer(caller, path)).send(body);
   expect(response.status).toBe(200);
   return response.body.cards as Card[];

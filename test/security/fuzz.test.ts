@@ -5,7 +5,7 @@ import request from 'supertest';
 import { buildTestApp, postHook, ruleIdsOf, type TestApp } from '../support/app';
 import { chartOf, zoledronicDraft } from '../support/fixtures';
 import { generateSigningKey, jwksOf, signToken, writeIssuerFile } from '../support/jwt';
-import { ELIGIBILITY, ORDER_CHECK, orderRequest, patientViewRequest, prefetchFor } from '../support/requests';
+import { ELIGIBILITY, ORDER_SELECT, orderRequest, patientViewRequest, prefetchFor } from '../support/requests';
 
 /**
  * Hostile input, property-based (fast-check): random JSON, mutated CDS requests, deep nesting, huge
@@ -19,7 +19,7 @@ const chart = chartOf('candidate-postmenopausal');
 /** PHI from the chart and request: none of it may be logged, whatever the fuzzer did to the request. */
 const PHI = [PATIENT, 'Lindqvist', 'Maren', 'MRN-100234', '1960-03-14', 'Springfield'];
 const FEEDBACK = `/cds-services/${ELIGIBILITY}/feedback`;
-const ENDPOINTS = [`/cds-services/${ELIGIBILITY}`, `/cds-services/${ORDER_CHECK}`, FEEDBACK, '/cds-services/unknown-service'];
+const ENDPOINTS = [`/cds-services/${ELIGIBILITY}`, `/cds-services/${ORDER_SELECT}`, FEEDBACK, '/cds-services/unknown-service'];
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -38,7 +38,7 @@ async function send(path: string, body: string, contentType = 'application/json'
 }
 
 const pvBase = () => patientViewRequest({ patientId: PATIENT, prefetch: prefetchFor(ELIGIBILITY, chart, PATIENT), hookInstance: '0f5f4ba0-3b0b-4a7c-9d58-2a8c2f3b9d10' });
-const osBase = () => orderRequest('order-select', { patientId: PATIENT, prefetch: prefetchFor(ORDER_CHECK, chart, PATIENT), draftOrders: [zoledronicDraft(PATIENT)], hookInstance: '0f5f4ba0-3b0b-4a7c-9d58-2a8c2f3b9d11' });
+const osBase = () => orderRequest('order-select', { patientId: PATIENT, prefetch: prefetchFor(ORDER_SELECT, chart, PATIENT), draftOrders: [zoledronicDraft(PATIENT)], hookInstance: '0f5f4ba0-3b0b-4a7c-9d58-2a8c2f3b9d11' });
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Path = (string | number)[];

@@ -3,7 +3,7 @@ import { exceedsJsonDepth, MAX_JSON_DEPTH } from '../../src/security/json-depth'
 import { arrayItemsOf, MAX_ARRAY_LENGTH, ShapeBudget } from '../../src/security/resource-shape';
 import { buildTestApp, cardFor, postHook, ruleIdsOf, type TestApp } from '../support/app';
 import { chartOf, zoledronicDraft } from '../support/fixtures';
-import { ELIGIBILITY, ORDER_CHECK, orderRequest, patientViewRequest, prefetchFor } from '../support/requests';
+import { ELIGIBILITY, ORDER_SELECT, orderRequest, patientViewRequest, prefetchFor } from '../support/requests';
 
 /**
  * Shapes no real FHIR resource has, which would otherwise cost minutes of CPU (FHIRPath compares
@@ -61,7 +61,7 @@ describe('through the service', () => {
 
   test('a draft order with an absurd array is a 400 naming it (the order itself cannot be set aside)', async () => {
     const draft = zoledronicDraft(PATIENT, { note: Array.from({ length: 5000 }, () => ({ text: 'x' })) });
-    const response = await postHook(t.app, ORDER_CHECK, orderRequest('order-select', { patientId: PATIENT, prefetch: prefetchFor(ORDER_CHECK, chart, PATIENT), draftOrders: [draft] }));
+    const response = await postHook(t.app, ORDER_SELECT, orderRequest('order-select', { patientId: PATIENT, prefetch: prefetchFor(ORDER_SELECT, chart, PATIENT), draftOrders: [draft] }));
     expect(response.status).toBe(400);
     expect(response.body.issue[0].expression).toEqual(['context.draftOrders.entry[0].resource']);
   });

@@ -151,7 +151,7 @@ describe.each(ADAPTERS)('$name store', (adapter) => {
       hookCall(wednesday, { calledAt: T0 + 2 * DAY }),
       hookCall(nextMonday, { calledAt: T0 + 7 * DAY }),
       hookCall([outside], { calledAt: T0 - 30 * DAY }),
-      hookCall([card('OS-ACUTE-PHASE')], { serviceId: 'zoledronic-acid-order-check', hook: 'order-select' }),
+      hookCall([card('OS-ACUTE-PHASE')], { serviceId: 'zoledronic-acid-order-select', hook: 'order-select' }),
     ]);
     await store.recordFeedback([
       accepted(monday[0]!),
@@ -196,7 +196,7 @@ describe.each(ADAPTERS)('$name store', (adapter) => {
     const everyService = await store.feedbackSummary({ from: T0 - DAY, to: T0 + DAY, period: 'day' });
     expect(everyService.rows.map((r) => [r.serviceId, r.ruleId])).toEqual([
       ['zoledronic-acid-eligibility', 'PV-RECOMMEND'],
-      ['zoledronic-acid-order-check', 'OS-ACUTE-PHASE'],
+      ['zoledronic-acid-order-select', 'OS-ACUTE-PHASE'],
     ]);
   });
 

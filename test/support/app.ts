@@ -17,7 +17,9 @@ export interface TestApp {
 
 export function testConfig(env: Record<string, string> = {}): Config {
   // An in-memory store per app: tests never write ./data/cds.db and never share state by accident.
-  return loadConfig({ LOG_LEVEL: 'info', CDS_DB_URL: 'sqlite::memory:', ...env });
+  // Load shedding off unless a test turns it on: on a shared CI host the jest process itself can lag,
+  // and a shed 503 would make an unrelated test fail (test/routes/load-shedding.test.ts covers it).
+  return loadConfig({ LOG_LEVEL: 'info', CDS_DB_URL: 'sqlite::memory:', CDS_SHED_EVENT_LOOP_DELAY_MS: '0', ...env });
 }
 
 /** The real app (real catalog, real HTTP stack) with a fixed clock, seeded uuids and captured logs. */

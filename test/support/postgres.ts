@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import { describeIfAvailable } from './prerequisites';
 
 /**
  * PostgreSQL for tests: CDS_TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432/test; .ci/run
@@ -9,9 +10,9 @@ export const POSTGRES_URL = process.env.CDS_TEST_POSTGRES_URL;
 
 export const POSTGRES_SKIP_NOTE = 'skipped: set CDS_TEST_POSTGRES_URL=postgres://user@host:5432/db to run the PostgreSQL tests';
 
-/** `describe` when a PostgreSQL server is configured, else `describe.skip` (its title says why). */
+/** `describe` when a PostgreSQL server is configured; else skipped with the reason in its title, or failed when CI=true. */
 export const describePostgres = (title: string, fn: () => void) =>
-  POSTGRES_URL ? describe(title, fn) : describe.skip(`${title} (${POSTGRES_SKIP_NOTE})`, fn);
+  describeIfAvailable(title, POSTGRES_URL ? undefined : 'CDS_TEST_POSTGRES_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/test)', fn);
 
 export interface TestSchema {
   /** CDS_DB_URL for this schema. */

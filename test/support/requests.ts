@@ -5,7 +5,13 @@ import { projectCatalog } from './catalog';
 import { MiniFhirStore, searchset } from './mini-fhir-store';
 
 export const ELIGIBILITY = 'zoledronic-acid-eligibility';
-export const ORDER_CHECK = 'zoledronic-acid-order-check';
+export const ORDER_SELECT = 'zoledronic-acid-order-select';
+export const ORDER_SIGN = 'zoledronic-acid-order-sign';
+
+/** The service id that answers an order hook (one id per hook: clients key services by id). */
+export function orderService(hook: 'order-select' | 'order-sign'): string {
+  return hook === 'order-select' ? ORDER_SELECT : ORDER_SIGN;
+}
 
 export interface HookRequestOptions {
   patientId: string;

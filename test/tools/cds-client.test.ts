@@ -46,7 +46,7 @@ describe('JWT', () => {
 
   test('the CDS_TRUSTED_ISSUERS entries have the runtime contract shape', () => {
     expect(issuer.trustedIssuer()).toEqual({ iss: issuer.iss, jwks_uri: issuer.jwksUri });
-    expect(issuer.trustedIssuer('inline')).toEqual({ iss: issuer.iss, jwks: { keys: [issuer.key.publicJwk] } });
+    expect(issuer.trustedIssuer('inline')).toEqual({ iss: issuer.iss, jwks_uri: issuer.jwksUri, jwks: { keys: [issuer.key.publicJwk] } });
   });
 });
 

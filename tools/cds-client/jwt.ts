@@ -1,4 +1,4 @@
-import { createHash, generateKeyPairSync, randomUUID, sign, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, sign, type JsonWebKey, type KeyObject } from 'node:crypto';
 
 /**
  * CDS Hooks 2.0 client JWTs (§Trusting CDS Clients), signed the way the public sandbox signs them:
@@ -33,11 +33,27 @@ function thumbprint(jwk: JsonWebKey): string {
   return base64url(createHash('sha256').update(canonical).digest());
 }
 
-export function createSigningKey(): SigningKey {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+function signingKeyOf(privateKey: KeyObject, publicKey: KeyObject): SigningKey {
   const jwk = publicKey.export({ format: 'jwk' });
   const kid = thumbprint(jwk);
   return { kid, privateKey, publicJwk: { ...jwk, kid, alg: 'ES384', use: 'sig' } };
+}
+
+export function createSigningKey(): SigningKey {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+  return signingKeyOf(privateKey, publicKey);
+}
+
+/** The private key as a JWK, for a key file that keeps the client's identity across runs. */
+export function privateJwkOf(key: SigningKey): JsonWebKey {
+  return key.privateKey.export({ format: 'jwk' });
+}
+
+/** Reads a key written by privateJwkOf; throws a TypeError when it is not a P-384 private key. */
+export function signingKeyFromPrivateJwk(jwk: JsonWebKey): SigningKey {
+  if (jwk.kty !== 'EC' || jwk.crv !== 'P-384' || typeof jwk.d !== 'string') throw new TypeError('not an EC P-384 private key in JWK form');
+  const privateKey = createPrivateKey({ key: jwk, format: 'jwk' });
+  return signingKeyOf(privateKey, createPublicKey(privateKey));
 }
 
 export function signJwt(key: SigningKey, options: SignOptions): string {

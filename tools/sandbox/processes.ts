@@ -15,6 +15,8 @@ export interface ChildHandle {
   pid: number;
   /** Everything the process wrote, line by line (stdout and stderr). */
   output: string[];
+  /** Calls `listener` with every line written from now on. */
+  onLine(listener: (line: string) => void): void;
   /** Resident memory in MB (Linux /proc), undefined elsewhere or after exit. */
   rssMb(): number | undefined;
   /** Resolves with the exit code (or signal) when the process ends, for whatever reason. */
@@ -71,7 +73,7 @@ function startChild<T>(
   isReady: (line: string) => T | undefined,
   timeoutMs: number,
   poll?: () => Promise<T | undefined>,
-): Promise<{ child: ChildProcess; output: string[]; ready: T }> {
+): Promise<{ child: ChildProcess; output: string[]; ready: T; listeners: Set<(line: string) => void> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, ...env },
@@ -80,13 +82,14 @@ function startChild<T>(
   running.add(child);
   child.once('exit', () => running.delete(child));
   const output: string[] = [];
+  const listeners = new Set<(line: string) => void>();
   return new Promise((resolveReady, reject) => {
     let settled = false;
     const succeed = (ready: T) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      resolveReady({ child, output, ready });
+      resolveReady({ child, output, ready, listeners });
     };
     const fail = (error: Error) => {
       if (settled) return;
@@ -100,6 +103,7 @@ function startChild<T>(
       for (const line of chunk.toString('utf8').split('\n')) {
         if (line.trim() === '') continue;
         output.push(line);
+        for (const listener of listeners) listener(line);
         const ready = settled ? undefined : isReady(line);
         if (ready !== undefined) succeed(ready);
       }
@@ -121,11 +125,12 @@ function startChild<T>(
   });
 }
 
-function handle(url: string, child: ChildProcess, output: string[]): ChildHandle {
+function handle(url: string, child: ChildProcess, output: string[], listeners: Set<(line: string) => void>): ChildHandle {
   return {
     url,
     pid: child.pid!,
     output,
+    onLine: (listener) => listeners.add(listener),
     rssMb: () => (child.exitCode === null ? rssMbOf(child.pid!) : undefined),
     exited: new Promise((resolveExit) => {
       if (child.exitCode !== null || child.signalCode !== null) resolveExit(child.exitCode ?? child.signalCode!);
@@ -157,7 +162,7 @@ export async function startDemoFhirProcess(options: { port: number; host?: strin
   const args = ['tools/demo-fhir/main.ts', '--port', String(options.port), '--host', options.host ?? '127.0.0.1'];
   if (options.asOf) args.push('--as-of', options.asOf);
   if (options.verbose) args.push('--verbose');
-  const { child, output, ready } = await startChild(
+  const { child, output, ready, listeners } = await startChild(
     'demo FHIR server',
     args,
     {},
@@ -167,7 +172,7 @@ export async function startDemoFhirProcess(options: { port: number; host?: strin
     },
     options.timeoutMs ?? 60_000,
   );
-  return { ...handle(ready.url, child, output), ready };
+  return { ...handle(ready.url, child, output, listeners), ready };
 }
 
 /**
@@ -178,7 +183,7 @@ export async function startCdsServiceProcess(options: { port: number; host?: str
   const host = options.host ?? '127.0.0.1';
   const publicBaseUrl = options.publicBaseUrl ?? `http://${host}:${options.port}`;
   const healthz = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${options.port}/healthz`;
-  const { child, output } = await startChild(
+  const { child, output, listeners } = await startChild(
     'CDS service',
     ['src/server.ts'],
     { PORT: String(options.port), HOST: host, PUBLIC_BASE_URL: publicBaseUrl, LOG_LEVEL: 'info', ...options.env },
@@ -187,5 +192,5 @@ export async function startCdsServiceProcess(options: { port: number; host?: str
     // Whatever LOG_LEVEL says, /healthz answering means it listens.
     async () => ((await fetch(healthz, { signal: AbortSignal.timeout(1000) })).ok ? true : undefined),
   );
-  return handle(publicBaseUrl, child, output);
+  return handle(publicBaseUrl, child, output, listeners);
 }

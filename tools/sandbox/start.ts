@@ -1,5 +1,7 @@
 import { startDemoEhrServer } from '../demo-ehr/static-server';
 import { readDemoManifest } from '../demo-fhir/load-demo-patients';
+import { assertPortsFree } from './ports';
+import { describeServiceWarning } from './service-log';
 import { killAllChildren, rssMbOf, startCdsServiceProcess, startDemoFhirProcess, type ChildHandle } from './processes';
 
 /**
@@ -19,6 +21,12 @@ async function main(): Promise<void> {
   const shownHost = host === '0.0.0.0' || host === '127.0.0.1' ? 'localhost' : host;
   const cdsUrl = (process.env.SANDBOX_CDS_URL ?? `http://${shownHost}:${cdsPort}`).replace(/\/+$/, '');
   const fhirUrl = (process.env.SANDBOX_FHIR_URL ?? `http://${shownHost}:${fhirPort}`).replace(/\/+$/, '');
+
+  await assertPortsFree([
+    { variable: 'SANDBOX_CDS_PORT', port: cdsPort, host },
+    { variable: 'SANDBOX_FHIR_PORT', port: fhirPort, host },
+    { variable: 'SANDBOX_EHR_PORT', port: ehrPort, host },
+  ]);
 
   const children: ChildHandle[] = [];
   let stopping = false;
@@ -74,6 +82,11 @@ async function main(): Promise<void> {
     '',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+  // The service logs at warn here; show its warnings (refused JWTs above all) as readable lines.
+  cds.onLine((line) => {
+    const warning = describeServiceWarning(line);
+    if (warning) process.stderr.write(`${warning}\n`);
+  });
 
   // If a child dies, say so and stop the rest: a half-running sandbox only confuses.
   for (const [child, name] of [[fhir, 'demo FHIR server'], [cds, 'CDS service']] as const) {

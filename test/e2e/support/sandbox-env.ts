@@ -41,6 +41,8 @@ export async function startSandboxEnv(options: { auth?: 'required' | 'off' } = {
           CDS_TRUSTED_ISSUERS: issuersFile,
           // Correctness, not latency, is tested here; the CI machine runs other test workers meanwhile.
           CDS_FHIR_TIMEOUT_MS: '15000',
+          // Likewise no load shedding: a shed 503 on a busy CI host is not a clinical result.
+          CDS_SHED_EVENT_LOOP_DELAY_MS: '0',
           CDS_DB_URL: `sqlite:${join(dir, 'cds.db')}`,
         },
       }),
