@@ -46,6 +46,8 @@ export const EnvSchema = Type.Object({
   /** Per-client rate limit (client = verified issuer + tenant, or the IP when CDS_AUTH=off); health endpoints exempt. */
   CDS_RATE_LIMIT_MAX: Type.Integer({ minimum: 1, maximum: 10000000, default: 1000 }),
   CDS_RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 1000, maximum: 86400000, default: 60000 }),
+  /** The SMART app's OAuth client_id, as the EHR registered it (served to the app in /smart-app/config.json). */
+  CDS_SMART_CLIENT_ID: Type.String({ minLength: 1, maxLength: 200, pattern: '^[\\x21-\\x7e]+$', default: 'zoledronic-cds-app' }),
   /** Comma-separated FHIR server origins a hook call may name as fhirServer; unset = any (see docs/security.md). */
   CDS_FHIR_SERVER_ALLOWLIST: Type.Optional(Type.String({ minLength: 1 })),
   /** HTTP worker processes (node:cluster) sharing PORT; 1 = a single process, as in containers scaled by replicas. */
@@ -84,6 +86,7 @@ export interface Config {
   /** Allowed fhirServer origins (normalized), or undefined when any fhirServer is accepted. */
   fhirServerAllowlist: string[] | undefined;
   workers: number;
+  smartClientId: string;
 }
 
 const INTEGER_KEYS = new Set(
@@ -171,5 +174,6 @@ export function loadConfig(source: NodeJS.ProcessEnv | Record<string, string | u
     rateLimitWindowMs: env.CDS_RATE_LIMIT_WINDOW_MS,
     fhirServerAllowlist: env.CDS_FHIR_SERVER_ALLOWLIST ? parseOriginList('CDS_FHIR_SERVER_ALLOWLIST', env.CDS_FHIR_SERVER_ALLOWLIST) : undefined,
     workers: env.CDS_WORKERS,
+    smartClientId: env.CDS_SMART_CLIENT_ID,
   };
 }
