@@ -19,3 +19,15 @@ export const STATE_TEXT: Record<Fact['state'], string> = {
   stale: 'out of date',
   conflicting: 'conflicting',
 };
+
+/**
+ * A fact's name for the page: its label, plus which part of it for the sub-facts a medication fact
+ * produces ("Zoledronic acid — last dose" for zoledronicAcid.lastDose).
+ */
+export function factLabel(id: string, fact: Fact | undefined, labels: ReadonlyMap<string, string>): string {
+  const label = fact?.label ?? labels.get(id) ?? id;
+  const part = id.includes('.') ? id.slice(id.indexOf('.') + 1) : '';
+  if (!part) return label;
+  const words = part.replace(/([A-Z])/g, ' $1').toLowerCase().trim();
+  return label.toLowerCase().includes(words) ? label : `${label} — ${words}`;
+}

@@ -1,7 +1,7 @@
 import type { Fact } from '../../src/engine/facts';
 import type { Catalog } from '../../src/knowledge/types';
 import { el } from './dom';
-import { factDate, factValue } from './fact-text';
+import { factDate, factLabel, factValue } from './fact-text';
 
 export type PrerequisiteStatus = 'done' | 'missing' | 'out-of-date';
 
@@ -33,7 +33,7 @@ export function renderPrerequisites(list: HTMLElement, catalog: Catalog, facts: 
         'li',
         { 'data-fact': id, 'data-status': status, class: `check check--${status}` },
         el('span', { class: 'check-mark', role: 'img', 'aria-label': MARK[status].text }, MARK[status].mark),
-        el('span', { class: 'check-label' }, catalog.factLabels.get(id) ?? id),
+        el('span', { class: 'check-label' }, factLabel(id, fact, catalog.factLabels)),
         el('span', { class: 'check-value' }, factValue(fact)),
         el('span', { class: 'check-date' }, fact?.at !== undefined ? factDate(fact) : ''),
       );

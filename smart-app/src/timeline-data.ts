@@ -80,26 +80,33 @@ function thresholdsOf(catalog: Catalog, keys: readonly string[]): Threshold[] {
   return out;
 }
 
-/** The point of a series in effect at `at` (the newest measured then), as a fact of its own. */
-function factAsOf(fact: Fact, at: number): Fact {
-  const series = (fact.series ?? []).filter((p): p is SeriesPoint & { at: number } => p.at !== undefined && p.at <= at).sort((a, b) => b.at - a.at);
-  const newest = series[0];
-  if (!newest) return { ...fact, state: 'unknown', value: undefined, at: undefined, display: undefined, sources: [], notes: ['no result yet'], series: [] };
-  return { ...fact, state: 'known', value: newest.value, at: newest.at, display: undefined, sources: [newest.reference], notes: [], series };
+/**
+ * One point of a fact's series as a fact of its own: the newest measured at or before `at` (the
+ * measurement that drives the history), or the nearest in time either side (a companion value such
+ * as the weight or albumin taken with it, as the engine pairs them within its windows).
+ */
+function factAt(fact: Fact, at: number, pick: 'at-or-before' | 'nearest'): Fact {
+  const dated = (fact.series ?? []).filter((p): p is SeriesPoint & { at: number } => p.at !== undefined);
+  const candidates = pick === 'at-or-before' ? dated.filter((p) => p.at <= at) : dated;
+  const chosen = candidates.sort((a, b) => (pick === 'at-or-before' ? b.at - a.at : Math.abs(a.at - at) - Math.abs(b.at - at)))[0];
+  if (!chosen) return { ...fact, state: 'unknown', value: undefined, at: undefined, display: undefined, sources: [], notes: ['no result yet'], series: [] };
+  const series = dated.filter((p) => p.at <= chosen.at).sort((a, b) => b.at - a.at);
+  return { ...fact, state: 'known', value: chosen.value, at: chosen.at, display: undefined, sources: [chosen.reference], notes: [], series };
 }
 
 /**
- * A derived fact as it stood at `at`: its inputs taken as of that date (quantities from their series,
- * derived inputs recomputed the same way, e.g. age at that date), then the catalogue's calculator.
+ * A derived fact as it stood at `at`: its inputs taken as of that date (the driving measurement at
+ * or before it, companion measurements nearest to it, derived inputs recomputed the same way, e.g.
+ * age at that date), then the catalogue's own calculator.
  */
-function derivedAsOf(catalog: Catalog, facts: Readonly<Record<string, Fact>>, def: DerivedFactDef, at: number, depth = 0): Fact | undefined {
+function derivedAsOf(catalog: Catalog, facts: Readonly<Record<string, Fact>>, def: DerivedFactDef, at: number, driver: string, depth = 0): Fact | undefined {
   if (depth > 5) return undefined;
   const inputs: Record<string, Fact> = {};
   for (const [name, id] of Object.entries(def.inputs)) {
     const inputDef = findDef(catalog, id);
     const current = facts[id];
-    if (inputDef?.kind === 'derived') inputs[name] = derivedAsOf(catalog, facts, inputDef, at, depth + 1) ?? current!;
-    else if (current?.series && current.series.length > 0) inputs[name] = factAsOf(current, at);
+    if (inputDef?.kind === 'derived') inputs[name] = derivedAsOf(catalog, facts, inputDef, at, driver, depth + 1) ?? current!;
+    else if (current?.series && current.series.length > 0) inputs[name] = factAt(current, at, id === driver ? 'at-or-before' : 'nearest');
     else if (current) inputs[name] = current;
     else return undefined;
   }
@@ -123,9 +130,10 @@ function valueHistory(catalog: Catalog, facts: Readonly<Record<string, Fact>>, i
       .map((inputId) => facts[inputId])
       .filter((f): f is Fact => f !== undefined && (f.series?.length ?? 0) > 0)
       .sort((a, b) => (b.series?.length ?? 0) - (a.series?.length ?? 0));
-    for (const point of measured[0]?.series ?? []) {
+    const driver = measured[0];
+    for (const point of driver?.series ?? []) {
       if (point.at === undefined) continue;
-      const value = derivedAsOf(catalog, facts, def, point.at);
+      const value = derivedAsOf(catalog, facts, def, point.at, driver!.id);
       if (value && typeof value.value === 'number' && (value.state === 'known' || value.state === 'stale')) {
         series.points.push({ at: point.at, value: value.value, display: value.display ?? String(value.value), source: value.sources.join(', ') || point.reference });
       }

@@ -8,7 +8,7 @@ import type { Card } from '../../src/schemas/cds-response';
 import type { ConditionNode, FactTest } from '../../src/schemas/rule';
 import { el, externalLink } from './dom';
 import type { PatientEvaluation } from './evaluate-patient';
-import { factDate, factValue, STATE_TEXT } from './fact-text';
+import { factDate, factLabel, factValue, STATE_TEXT } from './fact-text';
 
 export type Decision = 'fires' | 'hidden' | 'not-met' | 'undecided';
 
@@ -59,8 +59,8 @@ function asDuration(value: unknown): string {
 }
 
 /** "Creatinine clearance < 30", "Dental examination is yes", "Last dose more than 6 months ago". */
-export function describeTest(test: FactTest, catalog: Catalog): string {
-  const label = catalog.factLabels.get(test.fact) ?? test.fact;
+export function describeTest(test: FactTest, catalog: Catalog, fact?: Fact): string {
+  const label = factLabel(test.fact, fact, catalog.factLabels);
   const parts: string[] = [];
   if (test.state) parts.push(`is ${test.state.map((s) => STATE_TEXT[s as Fact['state']] ?? s).join(' or ')}`);
   if (test.is !== undefined) parts.push(test.is ? 'is recorded' : 'is not recorded');
@@ -91,7 +91,7 @@ function decisionPath(node: ConditionNode, catalog: Catalog, evaluation: Patient
   const mark = el('span', { class: `truth truth--${truth.state}`, 'aria-label': truth.text, role: 'img' }, truth.mark);
   if ('fact' in node) {
     const fact = evaluation.facts[node.fact];
-    item.append(mark, ' ', el('span', {}, describeTest(node, catalog)), ' ', el('span', { class: 'muted' }, `(${factValue(fact)}${fact?.at !== undefined ? `, ${factDate(fact)}` : ''})`));
+    item.append(mark, ' ', el('span', {}, describeTest(node, catalog, fact)), ' ', el('span', { class: 'muted' }, `(${factValue(fact)}${fact?.at !== undefined ? `, ${factDate(fact)}` : ''})`));
     return item;
   }
   item.append(mark, ' ', el('span', { class: 'node-title' }, conditionTitle(node)));
@@ -114,11 +114,11 @@ function factsTable(rule: CompiledRule, evaluation: PatientEvaluation, catalog: 
       el(
         'tr',
         { 'data-fact': id, 'data-state': state },
-        el('th', { scope: 'row' }, catalog.factLabels.get(id) ?? id),
-        el('td', { class: 'fact-value' }, factValue(fact), state === 'known' ? undefined : el('span', { class: `badge badge--${state}` }, ` ${STATE_TEXT[state]}`)),
-        el('td', { class: 'fact-date' }, factDate(fact)),
-        el('td', { class: 'fact-sources' }, fact && fact.sources.length > 0 ? fact.sources.join(', ') : '—'),
-        el('td', { class: 'fact-notes' }, fact && fact.notes.length > 0 ? fact.notes.join('; ') : ''),
+        el('th', { scope: 'row' }, factLabel(id, fact, catalog.factLabels)),
+        el('td', { class: 'fact-value', 'data-label': 'Value' }, factValue(fact), state === 'known' ? undefined : el('span', { class: `badge badge--${state}` }, ` ${STATE_TEXT[state]}`)),
+        el('td', { class: 'fact-date', 'data-label': 'Date' }, factDate(fact)),
+        el('td', { class: 'fact-sources', 'data-label': 'Source' }, fact && fact.sources.length > 0 ? fact.sources.join(', ') : '—'),
+        el('td', { class: 'fact-notes', 'data-label': 'Notes' }, fact && fact.notes.length > 0 ? fact.notes.join('; ') : ''),
       ),
     );
   }
