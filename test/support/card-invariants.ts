@@ -45,7 +45,7 @@ export function cardViolations(card: Card): string[] {
  */
 export function linkViolations(card: Card, link: NonNullable<Card['links']>[number]): string[] {
   if (link.type === 'absolute') return link.appContext === undefined ? [] : ['appContext is only valid on smart links'];
-  if (!/^https?:\/\/[^/]+\/smart-app\/launch\.html$/.test(link.url)) return [`smart link url '${link.url}' is not the app's launch URL`];
+  if (!/^https?:\/\/.+\/smart-app\/launch\.html$/.test(link.url)) return [`smart link url '${link.url}' is not the app's launch URL`];
   let context: unknown;
   try {
     context = JSON.parse(link.appContext ?? '');
