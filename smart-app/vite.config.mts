@@ -16,6 +16,9 @@ export default defineConfig({
     target: 'es2022',
     chunkSizeWarningLimit: 3000,
     rolldownOptions: {
+      // isomorphic-webcrypto (a fhirclient dependency) probes for CommonJS `module` in an ES module;
+      // in the browser it takes the WebCrypto branch. The warning is about that probe only.
+      checks: { commonJsVariableInEsm: false },
       input: {
         index: resolve(import.meta.dirname, 'index.html'),
         launch: resolve(import.meta.dirname, 'launch.html'),

@@ -88,9 +88,15 @@ async function start(): Promise<void> {
 
   const data = timelineData(catalog, evaluation.facts, evaluation.index, now);
   const chartElement = $('timeline-chart');
-  const timeline = renderTimeline(chartElement, data, now);
-  chartElement.setAttribute('aria-label', `Bone-health timeline. ${chartElement.getAttribute('aria-label') ?? ''}`.trim());
-  new ResizeObserver(() => timeline.resize()).observe(chartElement);
+  // The lane labels' width depends on the panel's width: draw again when it crosses the breakpoint.
+  let wide = chartElement.clientWidth >= 600;
+  let timeline = renderTimeline(chartElement, data, now);
+  new ResizeObserver(() => {
+    if (wide !== chartElement.clientWidth >= 600) {
+      wide = !wide;
+      timeline = renderTimeline(chartElement, data, now);
+    } else timeline.resize();
+  }).observe(chartElement);
   renderTimelineTable($('timeline-table').querySelector('tbody')!, data);
 
   const scope: TemplateScope = { facts: evaluation.facts, settings: catalog.settings, context: { patientId: String(patientId), userId: fhirUser ?? '' }, now };

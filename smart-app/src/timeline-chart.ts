@@ -15,7 +15,7 @@ const TOP = 34;
 
 /** One sentence per series for screen readers (the table under the chart has every point). */
 export function describeTimeline(data: TimelineData): string {
-  const parts: string[] = [];
+  const parts: string[] = ['Bone-health timeline.'];
   for (const series of data.values) {
     if (series.points.length === 0) parts.push(`${series.label}: none recorded.`);
     else {
@@ -43,13 +43,15 @@ export function renderTimeline(container: HTMLElement, data: TimelineData, now: 
   const max = now + 30 * 86_400_000;
   const lanes = [data.doses.label, ...data.therapies.map((l) => l.label)];
   const panels = data.values.length + 1;
+  // Wide screens show the lane names whole; a 400 px side panel keeps the plot wide enough to read.
+  const labelWidth = container.clientWidth >= 600 ? 150 : 95;
   container.style.height = `${TOP + LANE_HEIGHT + data.values.length * VALUE_HEIGHT + (panels - 1) * GAP + 30}px`;
 
   const grids = [{ top: TOP, height: LANE_HEIGHT }];
   data.values.forEach((_s, i) => grids.push({ top: TOP + LANE_HEIGHT + GAP + i * (VALUE_HEIGHT + GAP), height: VALUE_HEIGHT }));
   const xAxes = grids.map((_g, i) => ({ type: 'time' as const, gridIndex: i, min, max, axisLabel: { hideOverlap: true, fontSize: 11 }, splitLine: { show: false } }));
   const yAxes: echarts.EChartsCoreOption[] = [
-    { type: 'category', gridIndex: 0, data: lanes, inverse: true, axisLabel: { fontSize: 11, width: 110, overflow: 'truncate' }, axisTick: { show: false } },
+    { type: 'category', gridIndex: 0, data: lanes, inverse: true, axisLabel: { fontSize: 11, width: labelWidth, overflow: 'truncate' }, axisTick: { show: false } },
     ...data.values.map((series, i) => ({ type: 'value', gridIndex: i + 1, scale: true, name: '', axisLabel: { fontSize: 11 }, splitNumber: 3, ...(series.thresholds.length ? bounds(series) : {}) })),
   ];
   const titles = [
@@ -116,7 +118,7 @@ export function renderTimeline(container: HTMLElement, data: TimelineData, now: 
     animation: false,
     aria: { enabled: true, label: { description: describeTimeline(data) } },
     title: titles,
-    grid: grids.map((g) => ({ ...g, left: 120, right: 24 })),
+    grid: grids.map((g) => ({ ...g, left: labelWidth + 12, right: 30 })),
     xAxis: xAxes,
     yAxis: yAxes,
     tooltip: { trigger: 'item', formatter: (item: { data?: { tip?: string } }) => item.data?.tip ?? '' },
@@ -126,10 +128,19 @@ export function renderTimeline(container: HTMLElement, data: TimelineData, now: 
 }
 
 /** Keep the threshold lines in view even when every value lies far from them. */
-function bounds(series: TimelineData['values'][number]): { min: (v: { min: number }) => number; max: (v: { max: number }) => number } {
+function bounds(series: TimelineData['values'][number]): { min: (v: { min: number; max: number }) => number; max: (v: { min: number; max: number }) => number } {
   const thresholds = series.thresholds.map((t) => t.value);
+  const low = (v: { min: number }) => Math.min(v.min, ...thresholds);
+  const high = (v: { max: number }) => Math.max(v.max, ...thresholds);
+  // A tenth of the span as margin, so no threshold line sits on the axis.
+  const pad = (v: { min: number; max: number }) => Math.max((high(v) - low(v)) * 0.1, 0.5);
+  // Round to a step that suits the span (10 mL/min, 1 or 0.5 units) so the axis labels stay round.
+  const step = (v: { min: number; max: number }) => {
+    const span = high(v) - low(v);
+    return span > 20 ? 10 : span > 5 ? 1 : 0.5;
+  };
   return {
-    min: (v) => Math.floor(Math.min(v.min, ...thresholds) - 0.5),
-    max: (v) => Math.ceil(Math.max(v.max, ...thresholds) + 0.5),
+    min: (v) => Math.floor((low(v) - pad(v)) / step(v)) * step(v),
+    max: (v) => Math.ceil((high(v) + pad(v)) / step(v)) * step(v),
   };
 }
