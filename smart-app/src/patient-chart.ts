@@ -45,10 +45,13 @@ export async function readPatientChart(client: Client, catalog: Catalog, patient
   }
   const chart: PatientChart = { patient: undefined, resources: [], medications: new Map(), unavailable: new Set(), gaps: [] };
   const seen = new Set<string>();
+  // Several queries can return one resource (e.g. two Observation code lists): keep it once.
   const add = (resource: AnyResource) => {
-    const key = `${resource.resourceType}/${resource.id ?? Math.random()}`;
-    if (seen.has(key)) return;
-    seen.add(key);
+    if (resource.id !== undefined) {
+      const key = `${resource.resourceType}/${String(resource.id)}`;
+      if (seen.has(key)) return;
+      seen.add(key);
+    }
     if (resource.resourceType === 'Patient') chart.patient = resource;
     else if (resource.resourceType === 'Medication') {
       if (resource.id) chart.medications.set(`Medication/${resource.id}`, resource);
