@@ -29,7 +29,8 @@ function patientBanner(patient: AnyResource | undefined, patientId: string): str
   return `${shown}${gender}${born}`;
 }
 
-const DECISION_MARK: Record<Decision, string> = { fires: '● ', hidden: '◐ ', undecided: '? ', 'not-met': '○ ' };
+/** Words, not symbols, so a screen reader says where each rule stands. */
+const DECISION_WORD: Record<Decision, string> = { fires: 'applies', hidden: 'hidden by a stronger card', undecided: 'data missing', 'not-met': 'does not apply' };
 
 /** The rule picker: every rule of every rule set, marked with where it stands now. */
 function fillRulePicker(select: HTMLSelectElement, catalog: Catalog, decide: (rule: CompiledRule) => Decision, selected: string): void {
@@ -38,7 +39,7 @@ function fillRulePicker(select: HTMLSelectElement, catalog: Catalog, decide: (ru
       el(
         'optgroup',
         { label: ruleSet.id === 'patient-view' ? 'Chart open (patient-view)' : ruleSet.id === 'order' ? 'Ordering (order-select / order-sign)' : ruleSet.id },
-        ...ruleSet.rules.map((rule) => el('option', { value: rule.id, ...(rule.id === selected ? { selected: '' } : {}) }, `${DECISION_MARK[decide(rule)]}${rule.title}`)),
+        ...ruleSet.rules.map((rule) => el('option', { value: rule.id, ...(rule.id === selected ? { selected: '' } : {}) }, `${rule.title} — ${DECISION_WORD[decide(rule)]}`)),
       ),
     ),
   );
