@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { runHook, type HookDeps } from '../src/engine/run-hook';
 import { validateHookRequest } from '../src/engine/validate-request';
 import { FhirClient } from '../src/fhir/fhir-client';
-import { loadCatalog } from '../src/knowledge/load-catalog';
+import { loadCatalog } from '../src/knowledge/knowledge-files-on-disk';
 
 const ROOT = resolve(__dirname, '..');
 const SCENARIOS: Record<string, { file: string; serviceId: string }> = {

@@ -22,7 +22,7 @@ import { randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
 import { exportJWK, generateKeyPair, SignJWT, type KeyLike } from 'jose';
 import { fillTemplate } from '../src/fhir/prefetch-template';
-import { loadCatalog } from '../src/knowledge/load-catalog';
+import { loadCatalog } from '../src/knowledge/knowledge-files-on-disk';
 import { freePort } from '../tools/sandbox/processes';
 
 const ROOT = resolve(__dirname, '..');

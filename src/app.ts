@@ -24,6 +24,7 @@ import { discoveryRoutes } from './routes/discovery';
 import { FEEDBACK_SUMMARY_ROUTE, feedbackRoutes } from './routes/feedback';
 import { healthRoutes } from './routes/health';
 import { serviceRoutes } from './routes/services';
+import { DEFAULT_SMART_APP_DIR, smartAppBuilt, smartAppRoutes } from './routes/smart-app';
 import type { Store } from './store/store';
 
 export interface AppOptions {
@@ -47,6 +48,8 @@ export interface AppOptions {
    */
   tokenVerifier?: TokenVerifier;
   replayCache?: ReplayCache;
+  /** The built SMART app (dist/smart-app by default); tests point it at a fixture. */
+  smartAppDir?: string;
 }
 
 /** Per-request facts for the single log line written when the response is sent. */
@@ -234,6 +237,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       metrics.fhirDuration.observe({ outcome }, durationMs / 1000);
     },
   });
+  const smartAppDir = options.smartAppDir ?? DEFAULT_SMART_APP_DIR;
+  await app.register(smartAppRoutes, { dir: smartAppDir, clientId: config.smartClientId });
   await app.register(healthRoutes);
   await app.register(discoveryRoutes);
   await app.register(serviceRoutes, {
@@ -244,6 +249,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       uuid: options.uuid ?? randomUUID,
       fhirTimeoutMs: config.fhirTimeoutMs,
       maxMedicationReads: 50,
+      ...(smartAppBuilt(smartAppDir) ? { appLaunchUrl: `${config.publicBaseUrl}/smart-app/launch.html` } : {}),
     },
     onAnswered: (call) => {
       metrics.observeHookCall(call);

@@ -3,7 +3,7 @@ import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app';
 import { isClusterPrimary, superviseWorkers } from './cluster';
 import { loadConfig } from './config/env';
-import { loadCatalog } from './knowledge/load-catalog';
+import { loadCatalog } from './knowledge/knowledge-files-on-disk';
 import { startMetricsServer, type MetricsServer } from './metrics/metrics-server';
 
 /** Process entry: configuration, knowledge, listen, graceful shutdown (or supervise CDS_WORKERS workers). Tests use buildApp instead. */

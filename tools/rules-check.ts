@@ -5,7 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadCatalog } from '../src/knowledge/load-catalog';
+import { loadCatalog } from '../src/knowledge/knowledge-files-on-disk';
 import { loadScenarios } from '../src/knowledge/scenarios';
 import { traceability } from '../src/knowledge/traceability';
 

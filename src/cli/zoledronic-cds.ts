@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { AnyResource } from '../engine/resource-index';
 import { parseFhirDate } from '../fhir/dates';
-import { loadCatalog } from '../knowledge/load-catalog';
+import { loadCatalog } from '../knowledge/knowledge-files-on-disk';
 import type { HookName } from '../schemas/hook-definition';
 import { OfflineEvaluator, type PatientResult } from './evaluate';
 import { InputError, readPatientRecords } from './patient-records';

@@ -64,6 +64,8 @@ export const EnvSchema = Type.Object({
    */
   CDS_RATE_LIMIT_MAX: Type.Integer({ minimum: 1, maximum: 10000000, default: 60000 }),
   CDS_RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 1000, maximum: 86400000, default: 60000 }),
+  /** The SMART app's OAuth client_id, as the EHR registered it (served to the app in /smart-app/config.json). */
+  CDS_SMART_CLIENT_ID: Type.String({ minLength: 1, maxLength: 200, pattern: '^[\\x21-\\x7e]+$', default: 'zoledronic-cds-app' }),
   /** Load shedding: answer 503 + Retry-After while the event loop lags more than this (mean over 1 s); 0 = off. */
   CDS_SHED_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, maximum: 60000, default: 500 }),
   /** Load shedding on event-loop utilisation (0–1) over 1 s; 0 = off (a busy but timely replica is at ~1). */
@@ -123,6 +125,7 @@ export interface Config {
   fhirServerAllowAny: boolean;
   workers: number;
   metricsPort: number | undefined;
+  smartClientId: string;
 }
 
 const NUMERIC_KEYS = new Set(
@@ -231,5 +234,6 @@ export function loadConfig(source: NodeJS.ProcessEnv | Record<string, string | u
     fhirServerAllowAny,
     workers: env.CDS_WORKERS,
     metricsPort: env.CDS_METRICS_PORT,
+    smartClientId: env.CDS_SMART_CLIENT_ID,
   };
 }

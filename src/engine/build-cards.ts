@@ -20,6 +20,20 @@ export interface CardBuildContext {
   notes: readonly string[];
   draft: AnyResource | undefined;
   uuid: () => string;
+  /** The SMART app's launch URL; when set, eligibility, safety and monitoring cards link to it. */
+  appLaunchUrl?: string;
+}
+
+/** Cards whose "why" is a history (eligibility, safety, next dose) open the SMART app. */
+const APP_CATEGORIES: ReadonlySet<CompiledRule['category']> = new Set(['eligibility', 'safety', 'monitoring']);
+export const APP_LINK_LABEL = 'Bone-health timeline and why this card';
+
+/**
+ * CDS Hooks 2.0 Link of type smart. appContext names the rule only: the app reads the patient's data
+ * itself, with the user's token, so no patient data travels in the card.
+ */
+function appLink(rule: CompiledRule, launchUrl: string): NonNullable<Card['links']>[number] {
+  return { label: APP_LINK_LABEL, url: launchUrl, type: 'smart', appContext: JSON.stringify({ rule: rule.id }) };
 }
 
 const SUMMARY_MAX = 139;
@@ -151,7 +165,9 @@ export function buildCard(match: RuleMatch, ctx: CardBuildContext): Card {
       display: ctx.catalog.overrideReasons.reasons[id]!.display,
     }));
   }
-  if (rule.card.links) card.links = rule.card.links.map((link) => ({ label: link.label, url: link.url, type: 'absolute' as const }));
+  const links: NonNullable<Card['links']> = (rule.card.links ?? []).map((link) => ({ label: link.label, url: link.url, type: 'absolute' as const }));
+  if (ctx.appLaunchUrl && APP_CATEGORIES.has(rule.category)) links.push(appLink(rule, ctx.appLaunchUrl));
+  if (links.length > 0) card.links = links;
   return card;
 }
 

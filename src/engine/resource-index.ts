@@ -136,6 +136,22 @@ export class ResourceIndex {
   }
 }
 
+/** Resolves a medicationReference: contained ("#id"), then the known Medication resources. */
+export function medicationLookup(known: ReadonlyMap<string, AnyResource>): MedicationLookup {
+  return (resource: AnyResource): AnyResource | undefined => {
+    const ref = (resource.medicationReference as { reference?: unknown } | undefined)?.reference;
+    if (typeof ref !== 'string') return undefined;
+    if (ref.startsWith('#')) {
+      const contained = Array.isArray(resource.contained) ? (resource.contained as AnyResource[]) : [];
+      return contained.find((c) => c && typeof c === 'object' && c.resourceType === 'Medication' && `#${String(c.id)}` === ref);
+    }
+    const direct = known.get(ref);
+    if (direct) return direct;
+    const relative = /(?:^|\/)(Medication\/[A-Za-z0-9\-.]{1,64})$/.exec(ref)?.[1];
+    return relative ? known.get(relative) : undefined;
+  };
+}
+
 export function referenceOf(resource: AnyResource): string {
   return resource.id ? `${resource.resourceType}/${resource.id}` : `${resource.resourceType}/(no id)`;
 }

@@ -17,7 +17,7 @@ import { evaluateRules, type ConditionContext } from './evaluate-rules';
 import { extractFacts } from './extract-facts';
 import type { Fact } from './facts';
 import { deadlineFrom, fetchMedications, fhirAccessOf, indexMedication, resolveData, type KeySource } from './resolve-data';
-import { ResourceIndex, type AnyResource } from './resource-index';
+import { medicationLookup, ResourceIndex, type AnyResource } from './resource-index';
 
 export interface HookDeps {
   catalog: Catalog;
@@ -28,6 +28,8 @@ export interface HookDeps {
   /** One deadline for every FHIR call of the request. */
   fhirTimeoutMs: number;
   maxMedicationReads: number;
+  /** Absolute URL of the SMART app's launch page, for the cards' smart links (none when unset). */
+  appLaunchUrl?: string;
 }
 
 export interface HookOutcome {
@@ -43,22 +45,6 @@ export interface HookOutcome {
 }
 
 const EMPTY: Omit<HookOutcome, 'triggered'> = { cards: [], ruleIds: [], suppressed: [], undecided: [], keys: {}, failures: {}, fetchCount: 0 };
-
-/** Resolves a medicationReference: contained ("#id"), then the known Medication resources. */
-function medicationLookup(known: ReadonlyMap<string, AnyResource>) {
-  return (resource: AnyResource): AnyResource | undefined => {
-    const ref = (resource.medicationReference as { reference?: unknown } | undefined)?.reference;
-    if (typeof ref !== 'string') return undefined;
-    if (ref.startsWith('#')) {
-      const contained = Array.isArray(resource.contained) ? (resource.contained as AnyResource[]) : [];
-      return contained.find((c) => c && typeof c === 'object' && c.resourceType === 'Medication' && `#${String(c.id)}` === ref);
-    }
-    const direct = known.get(ref);
-    if (direct) return direct;
-    const relative = /(?:^|\/)(Medication\/[A-Za-z0-9\-.]{1,64})$/.exec(ref)?.[1];
-    return relative ? known.get(relative) : undefined;
-  };
-}
 
 /**
  * The only orchestrator: trigger check → resolve data (I/O edge) → extract facts → evaluate rules →
@@ -117,6 +103,7 @@ export async function runHook(service: CompiledService, request: CdsHookRequest,
         : [],
     draft: draft?.draft,
     uuid: deps.uuid,
+    ...(deps.appLaunchUrl ? { appLaunchUrl: deps.appLaunchUrl } : {}),
   });
   return {
     cards,

@@ -1,5 +1,3 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join, relative } from 'node:path';
 import type { ValidateFunction } from 'ajv';
 import type { TSchema } from '@sinclair/typebox';
 import { parseDocument } from 'yaml';
@@ -44,6 +42,7 @@ import {
   type SeedStatementsFile,
 } from '../schemas/rule';
 import { createAjv, summarizeErrors } from './ajv';
+import { basename, join, type KnowledgeFiles } from './knowledge-files';
 import {
   DRAFT_FACTS,
   MEDICATION_OUTPUTS,
@@ -82,45 +81,46 @@ class Problems {
   }
 }
 
-function listYaml(dir: string): string[] {
-  let entries: string[];
-  try {
-    entries = readdirSync(dir);
-  } catch {
-    return [];
-  }
-  return entries
+function yamlFilesIn(source: KnowledgeFiles, dir: string): string[] {
+  return source
+    .list(dir)
     .filter((name) => name.endsWith('.yaml') || name.endsWith('.yml'))
     .sort()
-    .map((name) => join(dir, name))
-    .filter((path) => statSync(path).isFile());
+    .map((name) => join(dir, name));
 }
 
-export interface LoadOptions {
-  /** Directory holding hooks/, fhir-mappings/ and rules/ (the project root by default). */
-  root: string;
+export interface CompileOptions {
+  /**
+   * The texts were already validated by this loader (the service did at start-up and serves exactly
+   * those): skip the schema checks. The browser app uses it, so it compiles no ajv code (no eval,
+   * strict CSP); every other check still runs.
+   */
+  prevalidated?: boolean;
 }
 
 /**
- * Loads, validates and compiles the knowledge base at start-up. Any problem stops the service with a
- * message that names the file and the field; nothing is skipped or defaulted silently.
+ * Validates and compiles the knowledge base (pure: the files come from `source`). Any problem throws
+ * a KnowledgeError that names the file and the field; nothing is skipped or defaulted silently.
+ * On disk: loadCatalog in knowledge-files-on-disk.ts.
  */
-export function loadCatalog({ root }: LoadOptions): Catalog {
+export function compileCatalog(source: KnowledgeFiles, options: CompileOptions = {}): Catalog {
   const problems = new Problems();
-  const ajv = createAjv();
+  let ajv: ReturnType<typeof createAjv> | undefined;
   const validators = new Map<TSchema, ValidateFunction>();
   const files: string[] = [];
-  const rel = (path: string) => relative(root, path) || path;
+  const texts: Record<string, string> = {};
+  const root = '';
+  const rel = (path: string) => path;
+  const listYaml = (dir: string) => yamlFilesIn(source, dir);
 
   function read<T>(path: string, schema: TSchema): T | undefined {
     files.push(rel(path));
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch {
+    const text = source.read(path);
+    if (text === undefined) {
       problems.add(rel(path), '(file)', 'cannot be read');
       return undefined;
     }
+    texts[path] = text;
     const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
     if (doc.errors.length > 0) {
       for (const error of doc.errors) problems.add(rel(path), `line ${error.linePos?.[0]?.line ?? '?'}`, error.message.split('\n')[0]!);
@@ -131,8 +131,10 @@ export function loadCatalog({ root }: LoadOptions): Catalog {
   }
 
   function check<T>(file: string, data: unknown, schema: TSchema, prefix = ''): T | undefined {
+    if (options.prevalidated) return data as T;
     let validate = validators.get(schema);
     if (!validate) {
+      ajv ??= createAjv();
       validate = ajv.compile(schema);
       validators.set(schema, validate);
     }
@@ -740,5 +742,6 @@ export function loadCatalog({ root }: LoadOptions): Catalog {
     seed,
     units,
     files,
+    texts,
   };
 }

@@ -186,4 +186,6 @@ export interface Catalog {
   units: UnitConverter;
   /** Files read, for the start-up log and rules:check. */
   files: string[];
+  /** Their texts by relative path: the SMART app compiles the same knowledge from them. */
+  texts: Readonly<Record<string, string>>;
 }

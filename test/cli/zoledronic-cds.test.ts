@@ -41,7 +41,9 @@ let work: string;
 let ndjsonDir: string;
 
 beforeAll(() => {
-  execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'pipe' });
+  // The server half of `npm run build`: rebuilding the SMART app here would empty dist/smart-app
+  // under the browser test running in the other jest worker.
+  execFileSync('npm', ['run', 'build:server'], { cwd: ROOT, stdio: 'pipe' });
   work = mkdtempSync(join(tmpdir(), 'zol-cli-'));
   // A bulk-data export of all demo patients: one Type.000.ndjson per resource type.
   ndjsonDir = join(work, 'export');

@@ -2,7 +2,8 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { KnowledgeError, loadCatalog } from '../../src/knowledge/load-catalog';
+import { KnowledgeError } from '../../src/knowledge/load-catalog';
+import { loadCatalog } from '../../src/knowledge/knowledge-files-on-disk';
 import { PROJECT_ROOT, projectCatalog } from '../support/catalog';
 
 const catalog = projectCatalog();

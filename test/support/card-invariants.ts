@@ -34,8 +34,28 @@ export function cardViolations(card: Card): string[] {
     if (recommended > 1 && card.selectionBehavior !== 'any') problems.push('several recommended suggestions need selectionBehavior any');
   }
   for (const reason of card.overrideReasons ?? []) if (!reason.display) problems.push('override reason without display');
+  for (const [i, link] of (card.links ?? []).entries()) problems.push(...linkViolations(card, link).map((p) => `links[${i}]: ${p}`));
   problems.push(...emptyMembers(card, 'card', []).map((p) => `${p} is null or empty`));
   return problems;
+}
+
+/**
+ * CDS Hooks 2.0 Link: appContext only on smart links. Ours names the card's rule and nothing else
+ * (no patient data travels in a card): exactly {"rule": <source.topic.code>}.
+ */
+export function linkViolations(card: Card, link: NonNullable<Card['links']>[number]): string[] {
+  if (link.type === 'absolute') return link.appContext === undefined ? [] : ['appContext is only valid on smart links'];
+  if (!/^https?:\/\/.+\/smart-app\/launch\.html$/.test(link.url)) return [`smart link url '${link.url}' is not the app's launch URL`];
+  let context: unknown;
+  try {
+    context = JSON.parse(link.appContext ?? '');
+  } catch {
+    return ['smart link appContext is not JSON'];
+  }
+  const keys = context && typeof context === 'object' ? Object.keys(context) : [];
+  if (keys.length !== 1 || keys[0] !== 'rule') return [`smart link appContext must hold only the rule id, got keys ${JSON.stringify(keys)}`];
+  if ((context as { rule: unknown }).rule !== card.source.topic?.code) return ['smart link appContext names another rule than the card'];
+  return [];
 }
 
 const produced: Card[] = [];

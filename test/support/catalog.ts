@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { loadCatalog } from '../../src/knowledge/load-catalog';
+import { loadCatalog } from '../../src/knowledge/knowledge-files-on-disk';
 import type { Catalog } from '../../src/knowledge/types';
 
 export const PROJECT_ROOT = resolve(__dirname, '..', '..');

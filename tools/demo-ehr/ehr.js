@@ -174,12 +174,31 @@
         const links = document.createElement('div');
         links.className = 'links';
         links.innerHTML = card.links
-          .map((link) => (safeUrl(link.url) ? `<a href="${escapeHtml(link.url)}" target="_blank" rel="noopener">${escapeHtml(link.label)}</a>` : escapeHtml(link.label)))
+          .map((link) => {
+            if (!safeUrl(link.url)) return escapeHtml(link.label);
+            // A SMART link is launched (EHR launch: iss + launch), in a new tab so this page stays.
+            const href = link.type === 'smart' ? smartLaunchUrl(link) : link.url;
+            const className = link.type === 'smart' ? ' class="app-link"' : '';
+            return `<a${className} href="${escapeHtml(href)}" target="_blank" rel="noopener">${escapeHtml(link.label)}</a>`;
+          })
           .join(' · ');
         element.append(links);
       }
       container.append(element);
     }
+  }
+
+  /**
+   * EHR launch of a card's SMART link: the app's URL with iss (our FHIR server) and a launch
+   * parameter that the demo FHIR server's authorize endpoint understands — base64url JSON of the
+   * patient in context and the card's appContext (CDS Hooks 2.0: handed to the app with its token).
+   */
+  function smartLaunchUrl(link) {
+    const launch = b64urlText(JSON.stringify({ patient: state.patientId, ...(link.appContext ? { appContext: link.appContext } : {}) }));
+    const url = new URL(link.url);
+    url.searchParams.set('iss', config.fhir);
+    url.searchParams.set('launch', launch);
+    return url.toString();
   }
 
   /** Accepting a suggestion: the sandbox posts feedback when card and suggestion carry uuids. */

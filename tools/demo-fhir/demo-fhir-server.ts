@@ -4,6 +4,7 @@ import { DEFAULT_SEARCH_COUNT, getSearchParameter, getStatus, isOperationOutcome
 import type { Bundle, BundleLink, CapabilityStatement, CapabilityStatementRestResource, OperationOutcome, Resource, ResourceType } from '@medplum/fhirtypes';
 import { FhirRouter, MemoryRepository, type FhirRequest, type HttpMethod } from '@medplum/fhir-router';
 import { indexR4Definitions } from './fhir-definitions';
+import { createSmartAuth } from './smart-auth';
 
 /**
  * A demo FHIR R4 server: @medplum/fhir-router + MemoryRepository behind node:http, with the shims
@@ -12,7 +13,8 @@ import { indexR4Definitions } from './fhir-definitions';
  *   - form-encoded `POST {type}/_search`;
  *   - `GET /metadata` answers a CapabilityStatement;
  *   - search Bundles carry `fullUrl` on every entry and `self`/`next`/`previous` links.
- * Open (no auth) and in memory: for demos and tests only, never for real data.
+ * Open (no auth) and in memory: for demos and tests only, never for real data. It also plays a
+ * synthetic SMART authorization server (smart-auth.ts) so the SMART app can be launched against it.
  */
 export interface DemoFhirServerOptions {
   /** Listen address; 127.0.0.1 by default so the open server is not reachable from the network. */
@@ -29,6 +31,8 @@ export interface DemoFhirServerOptions {
   publicBaseUrl?: string;
   /** One line per request (method, path, status) — for `--verbose`. */
   log?: (line: string) => void;
+  /** The patient a standalone SMART launch gets; default: the first Patient by id. */
+  standalonePatient?: string;
 }
 
 export interface DemoFhirServer {
@@ -250,11 +254,43 @@ export async function startDemoFhirServer(options: DemoFhirServerOptions = {}): 
     return route(method, url.pathname, url.searchParams, body);
   }
 
+  const smart = createSmartAuth({
+    standalonePatient: async () => {
+      if (options.standalonePatient) return options.standalonePatient;
+      const ids = (await route('GET', '/Patient', new URLSearchParams({ _count: '1000', _elements: 'id' }), undefined)).body;
+      const entries = (ids as Bundle | undefined)?.entry ?? [];
+      return entries.map((e) => e.resource?.id).filter((id): id is string => typeof id === 'string').sort()[0];
+    },
+  });
+
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const cors = corsHeaders(req);
     if (req.method === 'OPTIONS') {
       res.writeHead(204, cors);
       res.end();
+      return;
+    }
+    const path = new URL(req.url ?? '/', 'http://demo.invalid').pathname;
+    if (path === '/.well-known/smart-configuration' || path.startsWith('/auth/')) {
+      smart
+        .handle(req, res, path, baseOf(req), cors)
+        .then((handled) => {
+          if (!handled) {
+            res.writeHead(404, { 'content-type': FHIR_JSON, ...cors });
+            res.end(JSON.stringify(outcome('not-found', `No route for ${req.method} ${path}`)));
+          }
+          options.log?.(`${req.method} ${path} ${res.statusCode}`);
+        })
+        .catch(() => {
+          if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end('internal error');
+        });
+      return;
+    }
+    if (smart.refuses(req)) {
+      res.writeHead(401, { 'content-type': FHIR_JSON, 'www-authenticate': 'Bearer error="invalid_token"', ...cors });
+      res.end(JSON.stringify(outcome('login', 'The access token is unknown or expired')));
+      options.log?.(`${req.method} ${req.url} 401`);
       return;
     }
     dispatch(req)

@@ -1,3 +1,4 @@
+import { APP_LINK_LABEL } from '../../src/engine/build-cards';
 import { startDemoEhrServer } from '../demo-ehr/static-server';
 import { readDemoManifest } from '../demo-fhir/load-demo-patients';
 import { assertPortsFree } from './ports';
@@ -5,8 +6,9 @@ import { describeServiceWarning } from './service-log';
 import { killAllChildren, rssMbOf, startCdsServiceProcess, startDemoFhirProcess, type ChildHandle } from './processes';
 
 /**
- * `npm run sandbox`: the demo FHIR server (loaded with examples/patients, dates moved to today), the
- * CDS service and the demo EHR page, on localhost, with the URLs to paste into the CDS Hooks sandbox.
+ * `npm run sandbox`: the demo FHIR server (loaded with examples/patients, dates moved to today, with a
+ * synthetic SMART authorization server), the CDS service (with the SMART app, built by the npm
+ * script first) and the demo EHR page, on localhost, with the URLs to paste into the CDS Hooks sandbox.
  *
  * Environment: SANDBOX_HOST (127.0.0.1), SANDBOX_CDS_PORT (8080), SANDBOX_FHIR_PORT (8081),
  * SANDBOX_EHR_PORT (8082), SANDBOX_CDS_URL / SANDBOX_FHIR_URL (public URLs, e.g. behind a tunnel);
@@ -72,6 +74,8 @@ async function main(): Promise<void> {
     `  CDS discovery URL (paste this):  ${discovery}`,
     `  FHIR server (R4, open):          ${fhirUrl}   (${fhir.ready.patients} patients, ${fhir.ready.resources} resources, dates moved ${fhir.ready.shiftDays} days to today)`,
     `  Demo EHR page:                   ${ehrLink}`,
+    `  SMART app:                       open a card's "${APP_LINK_LABEL}" link on the demo EHR page (EHR launch),`,
+    `                                   or standalone: ${cdsUrl}/smart-app/launch.html?iss=${encodeURIComponent(fhirUrl)}`,
     `  Public CDS Hooks sandbox:        ${sandboxLink}`,
     '',
     '  Patients (id: story):',
