@@ -42,55 +42,62 @@ function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1).trimEnd()}…`;
 }
 
-function factLine(fact: Fact): string {
-  const value = fact.display ?? (fact.value === undefined ? 'unknown' : String(fact.value));
-  const state = fact.state === 'known' ? '' : ` _(${fact.state})_`;
-  const sources = fact.sources.length > 0 ? ` — ${fact.sources.slice(0, 3).join(', ')}` : '';
-  const notes = fact.notes.length > 0 ? `; ${fact.notes.join('; ')}` : '';
-  return `- **${fact.label}**: ${value}${state}${sources}${notes}`;
+const DETAIL_MAX = 1000;
+const TODO_SHOWN = 4;
+/** "Observation/obs-1", "MedicationRequest/x": resource ids belong in the app and the audit, not on cards. */
+const RESOURCE_REFERENCE = /\b[A-Z][A-Za-z]+\/[A-Za-z0-9\-.]{1,64}\s*/g;
+
+/** A fact note fit for a clinician: resource ids removed, code-list caveats left to the app. */
+function cardNote(note: string): string | undefined {
+  if (/identified by name|code list/i.test(note)) return undefined;
+  return note.replace(RESOURCE_REFERENCE, '').replace(/\s+/g, ' ').trim() || undefined;
 }
 
-function missingLine(fact: Fact): string {
-  const why = fact.notes.length > 0 ? fact.notes.join('; ') : fact.state === 'stale' ? 'out of date' : 'not documented';
-  return `- **${fact.label}**: ${fact.state === 'stale' && fact.display ? `${fact.display} — ` : ''}${why}`;
+/** Why a fact the rule needs is missing or old, in a few words. */
+function whatIsMissing(fact: Fact): string {
+  if (fact.state === 'stale') return `out of date${fact.display ? ` (${cardNote(fact.display) ?? ''})` : ''}`;
+  if (fact.value === false) return fact.display ?? 'none recorded';
+  const note = fact.notes.map(cardNote).find((n) => n !== undefined);
+  return note ? truncate(note, 90) : 'not documented';
 }
 
-/** A fact that only says "checked, nothing recorded" (no medication, no contraindication…). */
-function isAbsence(fact: Fact): boolean {
-  return fact.value === false && fact.state === 'known' && fact.sources.length === 0;
+/** A prerequisite is done when it is known and not an absence ("none within 6 months"). */
+function prerequisiteDone(fact: Fact): boolean {
+  return (fact.state === 'known' || fact.state === 'conflicting') && fact.value !== undefined && fact.value !== false;
 }
 
+/**
+ * Card detail for a clinician who reads for five seconds: why (the rule's own text, with its key
+ * values and dates), then what is missing or must be done, then data the EHR could not give. Facts
+ * with their sources, the decision path and the evidence list live in the SMART app and the audit.
+ */
 function composeDetail(rule: CompiledRule, ctx: CardBuildContext): string {
   const { facts } = ctx.scope;
   const parts = [renderText(rule.card.detail, ctx.scope).trim()];
   const prerequisiteIds = rule.card.prerequisites ?? [];
-  const shown = rule.shownFacts
-    .filter((id) => !prerequisiteIds.includes(id))
-    .map((id) => facts[id])
-    .filter((f): f is Fact => f !== undefined);
-  const used = shown.filter((f) => (f.state === 'known' || f.state === 'conflicting') && !isAbsence(f));
-  const checked = rule.absenceFacts.map((id) => facts[id]).filter((f): f is Fact => f !== undefined);
-  const absent = [...shown, ...checked].filter(isAbsence);
-  const missing = shown.filter((f) => f.state === 'unknown' || f.state === 'stale');
-  if (used.length > 0) parts.push(`**Facts used**\n${used.map(factLine).join('\n')}`);
-  if (absent.length > 0) parts.push(`**Checked, none recorded**: ${absent.map((f) => f.label).join('; ')}.`);
-  if (missing.length > 0) parts.push(`**Not documented or out of date**\n${missing.map(missingLine).join('\n')}`);
-  const prerequisites = prerequisiteIds.map((id) => facts[id]).filter((f): f is Fact => f !== undefined);
-  if (prerequisites.length > 0) parts.push(`**Prerequisites**\n${prerequisites.map(factLine).join('\n')}`);
-  const byName = [...shown, ...prerequisites].filter((f) => f.matchedByName);
-  if (byName.length > 0) {
-    parts.push(`_Identified by name, not by a verified code: ${byName.map((f) => f.label).join('; ')}. Check the record._`);
+  const todo: string[] = [];
+  // Only the facts the rule's author lists (card.facts): alternatives the condition did not need
+  // (e.g. the optional combined ER/PR result) are not "missing".
+  for (const id of rule.card.facts ?? []) {
+    const fact = facts[id];
+    if (!fact || prerequisiteIds.includes(id) || (fact.state !== 'unknown' && fact.state !== 'stale')) continue;
+    todo.push(`${fact.label}: ${whatIsMissing(fact)}`);
+  }
+  for (const id of prerequisiteIds) {
+    const fact = facts[id];
+    if (fact && !prerequisiteDone(fact)) todo.push(`${fact.label}: ${whatIsMissing(fact)}`);
+  }
+  if (todo.length > 0) {
+    const more = todo.length > TODO_SHOWN ? `; and ${todo.length - TODO_SHOWN} more (see the app)` : '';
+    parts.push(`**Missing or to do:** ${todo.slice(0, TODO_SHOWN).join('; ')}${more}.`);
   }
   for (const note of ctx.notes) parts.push(note);
   for (const note of ctx.ruleSet.appendix) {
     if (note.appliesTo && !note.appliesTo.includes(rule.id)) continue;
     if (evaluateCondition(note.when, ctx.conditions) === true) parts.push(renderText(note.text, ctx.scope).trim());
   }
-  if (ctx.dataGaps.length > 0) parts.push(`**Data not available**\n${ctx.dataGaps.map((gap) => `- ${gap}`).join('\n')}`);
-  const evidence = rule.card.evidence.map((id) => ctx.catalog.evidence[id]!);
-  parts.push(`**Evidence**\n${evidence.map((e) => `- [${e.label}](${e.url}) — ${e.citation}`).join('\n')}`);
-  parts.push(`_Rule ${rule.id}._`);
-  return parts.join('\n\n');
+  if (ctx.dataGaps.length > 0) parts.push(`_Not available from the EHR: ${ctx.dataGaps.join('; ').replace(/\.$/, '')}._`);
+  return truncate(parts.join('\n\n'), DETAIL_MAX);
 }
 
 function buildActions(rule: CompiledRule, suggestionIndex: number, ctx: CardBuildContext): CardAction[] {
@@ -165,12 +172,18 @@ export function buildCard(match: RuleMatch, ctx: CardBuildContext): Card {
       display: ctx.catalog.overrideReasons.reasons[id]!.display,
     }));
   }
-  const links: NonNullable<Card['links']> = (rule.card.links ?? []).map((link) => ({ label: link.label, url: link.url, type: 'absolute' as const }));
+  // The first citation is the card's source; the others open in a new tab from the card's links.
+  const evidenceLinks = rule.card.evidence.slice(1).map((id) => ctx.catalog.evidence[id]!);
+  const links: NonNullable<Card['links']> = [
+    ...evidenceLinks.map((e) => ({ label: e.label, url: e.url, type: 'absolute' as const })),
+    ...(rule.card.links ?? []).map((link) => ({ label: link.label, url: link.url, type: 'absolute' as const })),
+  ];
   if (ctx.appLaunchUrl && APP_CATEGORIES.has(rule.category)) links.push(appLink(rule, ctx.appLaunchUrl));
   if (links.length > 0) card.links = links;
   return card;
 }
 
 export function buildCards(matches: readonly RuleMatch[], ctx: CardBuildContext): Card[] {
-  return matches.map((match) => buildCard(match, ctx));
+  // Request-wide notes (e.g. the drug was recognised by name) are said once, on the first card.
+  return matches.map((match, index) => buildCard(match, index === 0 ? ctx : { ...ctx, notes: [] }));
 }

@@ -350,7 +350,10 @@ function claimsProfile(resource: AnyResource, profile: string): boolean {
 
 function presenceCandidates(source: PresenceSource, input: ExtractionInput): { resource: AnyResource; matched: string; byName: boolean }[] {
   if (source.codes) {
-    return input.index.candidates(source.resourceType, source.codes).map(({ resource, match }) => ({ resource, matched: match.matched, byName: match.by === 'name' }));
+    // Cards quote what the chart calls it (code.text, the coding's display), not "SNOMED 12345".
+    return input.index
+      .candidates(source.resourceType, source.codes)
+      .map(({ resource, match }) => ({ resource, matched: describingTexts(resource)[0] ?? match.matched, byName: match.by === 'name' }));
   }
   return input.index.ofType(source.resourceType).map((resource) => ({ resource, matched: describingTexts(resource)[0] ?? referenceOf(resource), byName: false }));
 }

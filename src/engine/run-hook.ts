@@ -99,7 +99,7 @@ export async function runHook(service: CompiledService, request: CdsHookRequest,
     dataGaps: data.gaps,
     notes:
       draft?.matchedBy === 'name'
-        ? [`_The ordered drug was recognised as zoledronic acid by its name ("${draft.matchedText}"), not by a verified code._`]
+        ? [`_The ordered drug was recognised as zoledronic acid by its name ("${draft.matchedText}"): check the order._`]
         : [],
     draft: draft?.draft,
     uuid: deps.uuid,

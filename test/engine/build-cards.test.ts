@@ -71,6 +71,6 @@ describe('buildCard: the one function that makes cards', () => {
 
   test('data gaps are said on the card', () => {
     const card = build('PV-DEXA', context('PV-DEXA', {}, { dataGaps: ['Procedure data (procedures) could not be obtained: the FHIR server did not answer in time.'] }));
-    expect(card.detail).toContain('**Data not available**\n- Procedure data (procedures) could not be obtained');
+    expect(card.detail).toContain('_Not available from the EHR: Procedure data (procedures) could not be obtained');
   });
 });

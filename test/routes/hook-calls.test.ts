@@ -48,7 +48,8 @@ describe('patient-view', () => {
     });
     expect((order.dosageInstruction as { text: string }[])[0]!.text).toMatch(/never a calcium-containing solution/);
     expect(card.detail).toContain('postmenopausal (inferred: age 66 ≥ 60)');
-    expect(card.detail).toContain('68 kg');
+    // The dose comes from the CrCl of this weight (68 kg): 4 mg for CrCl > 60 mL/min.
+    expect(card.detail).toContain('4 mg for CrCl 74 mL/min');
     expect(fhir.requests).toHaveLength(0);
   });
 
@@ -126,7 +127,7 @@ describe('patient-view', () => {
     expect(response.status).toBe(200);
     const card = cardFor(response.body.cards, 'PV-RECOMMEND')!;
     expect(card.detail).toContain('Procedure data (procedures) could not be obtained');
-    expect(card.detail).toMatch(/Dental examination \(6 months\)\*\*: unknown/);
+    expect(card.detail).toMatch(/Dental examination \(6 months\): Procedure data could not be obtained/);
   });
 
   test('searchset pages are followed through next links', async () => {

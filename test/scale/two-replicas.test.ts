@@ -107,10 +107,19 @@ describePostgres('two service processes on one PostgreSQL database', () => {
     const cardB = fromB.body.cards.find((c: any) => c.source.topic.code === 'PV-RECOMMEND');
     const now = new Date().toISOString();
     // Each card's feedback goes to the *other* replica than the one that issued it.
-    const toB = await call(b!.url, `/cds-services/${ELIGIBILITY}/feedback`, {
+    // The issuing replica writes the card's audit record in its next batch; feedback for a card not
+    // yet recorded is refused as unknown (nothing stored), so a client may simply send it again.
+    const postUntilKnown = async (base: string, body: unknown) => {
+      for (let attempt = 0; ; attempt++) {
+        const response = await call(base, `/cds-services/${ELIGIBILITY}/feedback`, body);
+        if (response.body.unknownCards === 0 || attempt >= 30) return response;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+    const toB = await postUntilKnown(b!.url, {
       feedback: [{ card: cardA.uuid, outcome: 'accepted', acceptedSuggestions: [{ id: cardA.suggestions[0].uuid }], outcomeTimestamp: now }],
     });
-    const toA = await call(a!.url, `/cds-services/${ELIGIBILITY}/feedback`, {
+    const toA = await postUntilKnown(a!.url, {
       // PV-RECOMMEND offers no override reasons, so none is given (a reason must be one the card offered).
       feedback: [{ card: cardB.uuid, outcome: 'overridden', outcomeTimestamp: now }],
     });
