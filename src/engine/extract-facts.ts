@@ -337,7 +337,7 @@ function describingTexts(resource: AnyResource): string[] {
 function matchText(texts: readonly string[], textMatch: TextMatch): string | undefined {
   for (const text of texts) {
     let cleaned = text;
-    for (const negation of textMatch.negations) cleaned = cleaned.replace(new RegExp(negation.source, 'gi'), ' ');
+    for (const negation of textMatch.negations) cleaned = cleaned.replace(negation, ' ');
     if (textMatch.patterns.some((p) => p.test(cleaned))) return text.trim();
   }
   return undefined;

@@ -379,10 +379,11 @@ export function compileCatalog(source: KnowledgeFiles, options: CompileOptions =
             if (source.codes === undefined && source.textMatch === undefined && source.profile === undefined) {
               problems.add(file, field, 'needs codes, textMatch or profile (otherwise every resource would count)');
             }
-            const searchRegexes = (what: string, patterns: string[]): RegExp[] =>
+            // Negations are removed everywhere in a text (global flag), compiled once at start-up.
+            const searchRegexes = (what: string, patterns: string[], flags = 'i'): RegExp[] =>
               patterns.flatMap((pattern, k) => {
                 try {
-                  return [new RegExp(pattern, 'i')];
+                  return [new RegExp(pattern, flags)];
                 } catch (error) {
                   problems.add(file, `${field}.textMatch.${what}[${k}]`, `invalid regular expression: ${(error as Error).message}`);
                   return [];
@@ -391,7 +392,7 @@ export function compileCatalog(source: KnowledgeFiles, options: CompileOptions =
             return {
               ...sourceBase(file, field, source, `${def.id}:${i}`),
               textMatch: source.textMatch
-                ? { patterns: searchRegexes('patterns', source.textMatch.patterns), negations: searchRegexes('negations', source.textMatch.negations ?? []) }
+                ? { patterns: searchRegexes('patterns', source.textMatch.patterns), negations: searchRegexes('negations', source.textMatch.negations ?? [], 'gi') }
                 : undefined,
               profile: source.profile,
               unlessBodySite: source.unlessBodySite !== undefined ? codesRef(file, `${field}.unlessBodySite`, source.unlessBodySite, `${def.id}:${i}:bodySite`) : undefined,

@@ -56,7 +56,7 @@ describe('through the service', () => {
     expect(ruleIdsOf(response.body.cards)).toEqual(['PV-RECOMMEND', 'PV-CALCIUM-VITD']);
     const card = cardFor(response.body.cards, 'PV-RECOMMEND')!;
     expect(card.detail).toContain('Procedure data could not be used: a resource had an implausibly long list');
-    expect(card.detail).toMatch(/Dental examination \(6 months\)\*\*: unknown/);
+    expect(card.detail).toMatch(/Dental examination \(6 months\): Procedure data could not be obtained/);
   });
 
   test('a draft order with an absurd array is a 400 naming it (the order itself cannot be set aside)', async () => {
