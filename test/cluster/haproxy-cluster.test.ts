@@ -244,7 +244,9 @@ describeIfAvailable('HAProxy in front of three replicas on one PostgreSQL databa
           try {
             const response = await post(`${publicUrl}${feedbackPath}`, { 'content-type': 'application/json', authorization: `Bearer ${await token(feedbackPath)}` }, JSON.stringify(feedback));
             feedbackStatuses.push(response.status);
-            if (response.status === 200) acceptedCards.push(card.uuid);
+            // Accepted = stored by the answer's own account. A card whose issuing replica was killed
+            // before its audit batch was written is unknown to the store: answered, not stored.
+            if (response.status === 200 && (JSON.parse(response.body) as { stored?: number }).stored === 1) acceptedCards.push(card.uuid);
           } catch (error) {
             errors.push(`feedback: ${String((error as { cause?: unknown }).cause ?? error)}`);
             feedbackStatuses.push(-1);
