@@ -9,7 +9,7 @@ import { parseDuration, type Duration } from '../fhir/dates';
 import { compilePath, fhirPathError, type CompiledPath } from '../fhir/fhirpath';
 import { UnitConverter } from '../fhir/units';
 import { placeholderError, placeholdersIn } from '../engine/render-template';
-import { RESOURCE_BUILDERS } from '../engine/resource-builders';
+import { RESOURCE_BUILDERS } from '../clinical/resource-builders';
 import { CodeListSchema, CodeSystemsSchema, UnitAliasesSchema, type CodeListFile, type CodeSystemsFile, type UnitAliasesFile } from '../schemas/code-list';
 import {
   CodedFactSchema,
