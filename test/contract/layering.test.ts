@@ -13,7 +13,7 @@ const SRC = join(PROJECT_ROOT, 'src');
 /** Layer of each top-level folder (or root module) of src/, lowest first. */
 const LAYERS: readonly (readonly string[])[] = [
   ['schemas', 'security', 'types', 'errors', 'logging'],
-  ['fhir'],
+  ['fhir', 'cds-hooks'],
   ['clinical'],
   ['knowledge'],
   ['engine'],

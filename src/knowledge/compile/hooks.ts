@@ -1,14 +1,10 @@
 import type { CodeList } from '../../fhir/codes';
-import { HookDefinitionSchema, type HookDefinition, type HookName } from '../../schemas/hook-definition';
+import { hookModuleFor, knownHookNames } from '../../cds-hooks/registry';
+import { HookDefinitionSchema, type HookDefinition } from '../../schemas/hook-definition';
 import type { CompiledRuleSet, CompiledService, PrefetchTemplate } from '../types';
 import { fileStem, listYaml, type CompileContext, type Problems } from './context';
 
-/** Token names a prefetch template may use (CDS Hooks 2.0 §Prefetch tokens; hook library context tables). */
-const CONTEXT_TOKENS: Record<HookName, string[]> = {
-  'patient-view': ['context.userId', 'context.patientId', 'context.encounterId'],
-  'order-select': ['context.userId', 'context.patientId', 'context.encounterId'],
-  'order-sign': ['context.userId', 'context.patientId', 'context.encounterId'],
-};
+/** Tokens every hook's prefetch may use besides its context tokens (CDS Hooks 2.0 §Prefetch tokens). */
 const USER_TOKENS = ['userPractitionerId', 'userPractitionerRoleId', 'userPatientId', 'userRelatedPersonId'];
 
 export interface HookDeps {
@@ -26,6 +22,9 @@ export function compileHooks(ctx: CompileContext, hooksDir: string, deps: HookDe
     const expected = fileStem(filePath);
     if (def.id !== expected) ctx.problems.add(file, 'id', `must equal the file name ('${expected}')`);
     if (services.has(def.id)) ctx.problems.add(file, 'id', `duplicate service id '${def.id}'`);
+    for (const [i, hook] of def.hooks.entries()) {
+      if (!hookModuleFor(hook)) ctx.problems.add(file, `hooks[${i}]`, `unknown hook '${hook}' (known: ${knownHookNames().join(', ')})`);
+    }
     if (def.hooks.length > 1) {
       ctx.problems.add(
         file,
@@ -45,7 +44,7 @@ export function compileHooks(ctx: CompileContext, hooksDir: string, deps: HookDe
 
 function compilePrefetch(problems: Problems, file: string, def: HookDefinition): PrefetchTemplate[] {
   const prefetch: PrefetchTemplate[] = [];
-  const allowed = new Set([...def.hooks.flatMap((h) => CONTEXT_TOKENS[h]), ...USER_TOKENS]);
+  const allowed = new Set([...def.hooks.flatMap((h) => hookModuleFor(h)?.contextTokens ?? []), ...USER_TOKENS]);
   for (const [key, template] of Object.entries(def.prefetch)) {
     for (const token of [...template.matchAll(/\{\{\s*([^}]*?)\s*\}\}/g)].map((m) => m[1]!)) {
       if (!allowed.has(token)) problems.add(file, `prefetch.${key}`, `'{{${token}}}' is not a CDS Hooks 2.0 prefetch token for ${def.hooks.join('/')}`);
@@ -72,7 +71,7 @@ function checkTrigger(problems: Problems, file: string, def: HookDefinition, cod
     triggerMedication = codeLists.get(def.config.triggerMedication);
     if (!triggerMedication) problems.add(file, 'config.triggerMedication', `unknown code list '${def.config.triggerMedication}'`);
   }
-  const ordering = def.hooks.some((h) => h !== 'patient-view');
+  const ordering = def.hooks.some((h) => hookModuleFor(h)?.draftOrders === true);
   if (ordering && !triggerMedication) problems.add(file, 'config.triggerMedication', 'is required for order-select / order-sign services');
   return triggerMedication;
 }
