@@ -149,7 +149,7 @@ export interface OperationOutcome {
   }[];
 }
 
-export const ERROR_CODE_SYSTEM = 'https://zoledronic-cds.example.org/fhir/CodeSystem/error';
+const ERROR_CODE_SYSTEM = 'https://zoledronic-cds.example.org/fhir/CodeSystem/error';
 
 export function operationOutcome(
   code: CdsErrorCode,

@@ -5,7 +5,7 @@ import type { LoggerOptions } from 'pino';
  * no access tokens, no Authorization header. Request logging is one line per request, written by the
  * app's onResponse hook with ids and counts only; redaction is the safety net for anything else.
  */
-export const REDACT_PATHS = [
+const REDACT_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
   'headers.authorization',

@@ -6,8 +6,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadCatalog } from '../src/knowledge/knowledge-files-on-disk';
-import { loadScenarios } from '../src/knowledge/scenarios';
-import { traceability } from '../src/knowledge/traceability';
+import { loadScenarios } from './knowledge/scenarios';
+import { traceability } from './knowledge/traceability';
 
 const root = resolve(__dirname, '..');
 const write = process.argv.includes('--write');

@@ -1,6 +1,6 @@
 import { evaluateRules, type ConditionContext, type Evaluation } from '../../src/engine/evaluate-rules';
 import { extractFacts } from '../../src/engine/extract-facts';
-import type { Fact } from '../../src/engine/facts';
+import type { Fact } from '../../src/schemas/facts';
 import { medicationLookup, ResourceIndex } from '../../src/engine/resource-index';
 import type { Catalog } from '../../src/knowledge/types';
 import type { PatientChart } from './patient-chart';

@@ -1,4 +1,4 @@
-import type { Fact } from '../../src/engine/facts';
+import type { Fact } from '../../src/schemas/facts';
 import { formatDate } from '../../src/fhir/dates';
 
 /** The value as the cards write it ("1.1 mg/dL", "positive"); "not recorded" when unknown. */
@@ -28,6 +28,9 @@ export function factLabel(id: string, fact: Fact | undefined, labels: ReadonlyMa
   const label = fact?.label ?? labels.get(id) ?? id;
   const part = id.includes('.') ? id.slice(id.indexOf('.') + 1) : '';
   if (!part) return label;
-  const words = part.replace(/([A-Z])/g, ' $1').toLowerCase().trim();
+  const words = part
+    .replace(/([A-Z])/g, ' $1')
+    .toLowerCase()
+    .trim();
   return label.toLowerCase().includes(words) ? label : `${label} — ${words}`;
 }

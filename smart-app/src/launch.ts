@@ -12,10 +12,7 @@ async function launch(): Promise<void> {
   const params = new URLSearchParams(location.search);
   const iss = params.get('iss');
   if (!iss) {
-    setStatus(
-      'This app needs a FHIR server to start: open it from a card in your EHR, or start it standalone with launch.html?iss=<FHIR base URL>.',
-      'error',
-    );
+    setStatus('This app needs a FHIR server to start: open it from a card in your EHR, or start it standalone with launch.html?iss=<FHIR base URL>.', 'error');
     return;
   }
   const config = await loadClientConfig();

@@ -30,7 +30,12 @@ function patientBanner(patient: AnyResource | undefined, patientId: string): str
 }
 
 /** Words, not symbols, so a screen reader says where each rule stands. */
-const DECISION_WORD: Record<Decision, string> = { fires: 'applies', hidden: 'hidden by a stronger card', undecided: 'data missing', 'not-met': 'does not apply' };
+const DECISION_WORD: Record<Decision, string> = {
+  fires: 'applies',
+  hidden: 'hidden by a stronger card',
+  undecided: 'data missing',
+  'not-met': 'does not apply',
+};
 
 /** The rule picker: every rule of every rule set, marked with where it stands now. */
 function fillRulePicker(select: HTMLSelectElement, catalog: Catalog, decide: (rule: CompiledRule) => Decision, selected: string): void {
@@ -39,7 +44,9 @@ function fillRulePicker(select: HTMLSelectElement, catalog: Catalog, decide: (ru
       el(
         'optgroup',
         { label: ruleSet.id === 'patient-view' ? 'Chart open (patient-view)' : ruleSet.id === 'order' ? 'Ordering (order-select / order-sign)' : ruleSet.id },
-        ...ruleSet.rules.map((rule) => el('option', { value: rule.id, ...(rule.id === selected ? { selected: '' } : {}) }, `${rule.title} — ${DECISION_WORD[decide(rule)]}`)),
+        ...ruleSet.rules.map((rule) =>
+          el('option', { value: rule.id, ...(rule.id === selected ? { selected: '' } : {}) }, `${rule.title} — ${DECISION_WORD[decide(rule)]}`),
+        ),
       ),
     ),
   );
@@ -58,9 +65,7 @@ async function connect(): Promise<Client | undefined> {
   } catch (error) {
     const status = (error as { status?: unknown }).status;
     setStatus(
-      typeof status === 'number'
-        ? `The authorization server refused the launch (HTTP ${status}). Launch the app again from the EHR.`
-        : NO_CONTEXT,
+      typeof status === 'number' ? `The authorization server refused the launch (HTTP ${status}). Launch the app again from the EHR.` : NO_CONTEXT,
       'error',
     );
     return undefined;

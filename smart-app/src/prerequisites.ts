@@ -1,4 +1,4 @@
-import type { Fact } from '../../src/engine/facts';
+import type { Fact } from '../../src/schemas/facts';
 import type { Catalog } from '../../src/knowledge/types';
 import { el } from './dom';
 import { factDate, factLabel, factValue } from './fact-text';
@@ -8,7 +8,8 @@ export type PrerequisiteStatus = 'done' | 'missing' | 'out-of-date';
 /** The prerequisites the rules list (card.prerequisites), in the order they first appear. */
 export function prerequisiteIds(catalog: Catalog): string[] {
   const ids: string[] = [];
-  for (const ruleSet of catalog.ruleSets.values()) for (const rule of ruleSet.rules) for (const id of rule.card.prerequisites ?? []) if (!ids.includes(id)) ids.push(id);
+  for (const ruleSet of catalog.ruleSets.values())
+    for (const rule of ruleSet.rules) for (const id of rule.card.prerequisites ?? []) if (!ids.includes(id)) ids.push(id);
   return ids;
 }
 

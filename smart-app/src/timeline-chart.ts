@@ -23,7 +23,9 @@ export function describeTimeline(data: TimelineData): string {
       parts.push(`${series.label}: ${series.points.length} result(s), latest ${last.display} on ${formatDate(last.at)}.`);
     }
   }
-  parts.push(`${data.doses.label}: ${data.doses.points.length} dose(s)${data.doses.points.length > 0 ? `, last on ${formatDate(data.doses.points[data.doses.points.length - 1]!.at)}` : ''}.`);
+  parts.push(
+    `${data.doses.label}: ${data.doses.points.length} dose(s)${data.doses.points.length > 0 ? `, last on ${formatDate(data.doses.points[data.doses.points.length - 1]!.at)}` : ''}.`,
+  );
   for (const lane of data.therapies) parts.push(`${lane.label}: ${lane.bands.length === 0 ? 'none recorded' : `${lane.bands.length} period(s)`}.`);
   return parts.join(' ');
 }
@@ -49,10 +51,32 @@ export function renderTimeline(container: HTMLElement, data: TimelineData, now: 
 
   const grids = [{ top: TOP, height: LANE_HEIGHT }];
   data.values.forEach((_s, i) => grids.push({ top: TOP + LANE_HEIGHT + GAP + i * (VALUE_HEIGHT + GAP), height: VALUE_HEIGHT }));
-  const xAxes = grids.map((_g, i) => ({ type: 'time' as const, gridIndex: i, min, max, axisLabel: { hideOverlap: true, fontSize: 11 }, splitLine: { show: false } }));
+  const xAxes = grids.map((_g, i) => ({
+    type: 'time' as const,
+    gridIndex: i,
+    min,
+    max,
+    axisLabel: { hideOverlap: true, fontSize: 11 },
+    splitLine: { show: false },
+  }));
   const yAxes: echarts.EChartsCoreOption[] = [
-    { type: 'category', gridIndex: 0, data: lanes, inverse: true, axisLabel: { fontSize: 11, width: labelWidth, overflow: 'truncate' }, axisTick: { show: false } },
-    ...data.values.map((series, i) => ({ type: 'value', gridIndex: i + 1, scale: true, name: '', axisLabel: { fontSize: 11 }, splitNumber: 3, ...(series.thresholds.length ? bounds(series) : {}) })),
+    {
+      type: 'category',
+      gridIndex: 0,
+      data: lanes,
+      inverse: true,
+      axisLabel: { fontSize: 11, width: labelWidth, overflow: 'truncate' },
+      axisTick: { show: false },
+    },
+    ...data.values.map((series, i) => ({
+      type: 'value',
+      gridIndex: i + 1,
+      scale: true,
+      name: '',
+      axisLabel: { fontSize: 11 },
+      splitNumber: 3,
+      ...(series.thresholds.length ? bounds(series) : {}),
+    })),
   ];
   const titles = [
     { text: 'Therapy and zoledronic acid doses', top: 8, left: 8, textStyle: { fontSize: 13 } },
@@ -128,7 +152,10 @@ export function renderTimeline(container: HTMLElement, data: TimelineData, now: 
 }
 
 /** Keep the threshold lines in view even when every value lies far from them. */
-function bounds(series: TimelineData['values'][number]): { min: (v: { min: number; max: number }) => number; max: (v: { min: number; max: number }) => number } {
+function bounds(series: TimelineData['values'][number]): {
+  min: (v: { min: number; max: number }) => number;
+  max: (v: { min: number; max: number }) => number;
+} {
   const thresholds = series.thresholds.map((t) => t.value);
   const low = (v: { min: number }) => Math.min(v.min, ...thresholds);
   const high = (v: { max: number }) => Math.max(v.max, ...thresholds);

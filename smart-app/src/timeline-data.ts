@@ -1,4 +1,4 @@
-import type { Fact, SeriesPoint } from '../../src/engine/facts';
+import type { Fact, SeriesPoint } from '../../src/schemas/facts';
 import { referenceOf, type AnyResource, type ResourceIndex } from '../../src/engine/resource-index';
 import { parseFhirDate, subtractDuration, type Duration } from '../../src/fhir/dates';
 import type { Catalog, DerivedFactDef, FactDef, MedicationFactDef } from '../../src/knowledge/types';
@@ -135,7 +135,12 @@ function valueHistory(catalog: Catalog, facts: Readonly<Record<string, Fact>>, i
       if (point.at === undefined) continue;
       const value = derivedAsOf(catalog, facts, def, point.at, driver!.id);
       if (value && typeof value.value === 'number' && (value.state === 'known' || value.state === 'stale')) {
-        series.points.push({ at: point.at, value: value.value, display: value.display ?? String(value.value), source: value.sources.join(', ') || point.reference });
+        series.points.push({
+          at: point.at,
+          value: value.value,
+          display: value.display ?? String(value.value),
+          source: value.sources.join(', ') || point.reference,
+        });
       }
     }
   }
@@ -174,13 +179,20 @@ function bandsOf(catalog: Catalog, index: ResourceIndex, id: string, now: number
   if (def?.kind !== 'medication') return [];
   const bands: Band[] = [];
   for (const resource of medicationResources(index, def)) {
-    const period = (resource.effectivePeriod ?? (resource.dispenseRequest as { validityPeriod?: unknown } | undefined)?.validityPeriod) as { start?: unknown; end?: unknown } | undefined;
+    const period = (resource.effectivePeriod ?? (resource.dispenseRequest as { validityPeriod?: unknown } | undefined)?.validityPeriod) as
+      { start?: unknown; end?: unknown } | undefined;
     const start = parseFhirDate(period?.start) ?? parseFhirDate(resource.effectiveDateTime) ?? parseFhirDate(resource.authoredOn);
     if (start === undefined) continue;
     const recordedEnd = parseFhirDate(period?.end);
     const ongoing = recordedEnd === undefined && ONGOING.has(String(resource.status));
     const end = recordedEnd ?? (ongoing ? now : addDuration(start, def.recentDoseWindow ?? DEFAULT_PERIOD));
-    bands.push({ start, end: Math.max(end, start), endKind: recordedEnd !== undefined ? 'recorded' : ongoing ? 'ongoing' : 'not recorded', display: textOf(resource), source: referenceOf(resource) });
+    bands.push({
+      start,
+      end: Math.max(end, start),
+      endKind: recordedEnd !== undefined ? 'recorded' : ongoing ? 'ongoing' : 'not recorded',
+      display: textOf(resource),
+      source: referenceOf(resource),
+    });
   }
   return bands.sort((a, b) => a.start - b.start);
 }

@@ -5,7 +5,8 @@ import type { TimelineData } from './timeline-data';
 /** Every point and period of the timeline as table rows: the keyboard and screen-reader view. */
 export function renderTimelineTable(body: HTMLElement, data: TimelineData): void {
   const rows: { at: number; cells: [string, string, string, string]; series: string }[] = [];
-  for (const series of data.values) for (const p of series.points) rows.push({ at: p.at, series: series.id, cells: [formatDate(p.at), series.label, p.display, p.source] });
+  for (const series of data.values)
+    for (const p of series.points) rows.push({ at: p.at, series: series.id, cells: [formatDate(p.at), series.label, p.display, p.source] });
   for (const p of data.doses.points) rows.push({ at: p.at, series: data.doses.id, cells: [formatDate(p.at), data.doses.label, p.display, p.source] });
   for (const lane of data.therapies) {
     for (const band of lane.bands) {

@@ -1,6 +1,6 @@
 import { buildCard } from '../../src/engine/build-cards';
 import { evaluateCondition, type RuleMatch, type Truth } from '../../src/engine/evaluate-rules';
-import type { Fact } from '../../src/engine/facts';
+import type { Fact } from '../../src/schemas/facts';
 import type { TemplateScope } from '../../src/engine/render-template';
 import { describeDuration, type Duration } from '../../src/fhir/dates';
 import type { Catalog, CompiledRule } from '../../src/knowledge/types';
@@ -38,7 +38,16 @@ export function viewRule(catalog: Catalog, evaluation: PatientEvaluation, rule: 
   const decision: Decision = match ? 'fires' : suppressed ? 'hidden' : truth === undefined ? 'undecided' : 'not-met';
   const firing = match ?? (truth === true ? { rule, indicator: rule.indicator, summary: rule.card.summary } : undefined);
   const card = firing
-    ? buildCard(firing, { catalog, ruleSet, scope, conditions: evaluation.conditions, dataGaps: [], notes: [], draft: undefined, uuid: () => crypto.randomUUID() })
+    ? buildCard(firing, {
+        catalog,
+        ruleSet,
+        scope,
+        conditions: evaluation.conditions,
+        dataGaps: [],
+        notes: [],
+        draft: undefined,
+        uuid: () => crypto.randomUUID(),
+      })
     : undefined;
   return { rule, decision, card, hiddenBy: suppressed ? findRule(catalog, suppressed.by) : undefined };
 }
@@ -51,7 +60,11 @@ const DECISION_TEXT: Record<Decision, string> = {
 };
 
 const TRUTH = (truth: Truth): { mark: string; text: string; state: string } =>
-  truth === true ? { mark: '✓', text: 'true', state: 'true' } : truth === false ? { mark: '✗', text: 'false', state: 'false' } : { mark: '?', text: 'unknown', state: 'unknown' };
+  truth === true
+    ? { mark: '✓', text: 'true', state: 'true' }
+    : truth === false
+      ? { mark: '✗', text: 'false', state: 'false' }
+      : { mark: '?', text: 'unknown', state: 'unknown' };
 
 function asDuration(value: unknown): string {
   const d = value as Duration | undefined;
@@ -91,13 +104,27 @@ function decisionPath(node: ConditionNode, catalog: Catalog, evaluation: Patient
   const mark = el('span', { class: `truth truth--${truth.state}`, 'aria-label': truth.text, role: 'img' }, truth.mark);
   if ('fact' in node) {
     const fact = evaluation.facts[node.fact];
-    item.append(mark, ' ', el('span', {}, describeTest(node, catalog, fact)), ' ', el('span', { class: 'muted' }, `(${factValue(fact)}${fact?.at !== undefined ? `, ${factDate(fact)}` : ''})`));
+    item.append(
+      mark,
+      ' ',
+      el('span', {}, describeTest(node, catalog, fact)),
+      ' ',
+      el('span', { class: 'muted' }, `(${factValue(fact)}${fact?.at !== undefined ? `, ${factDate(fact)}` : ''})`),
+    );
     return item;
   }
   item.append(mark, ' ', el('span', { class: 'node-title' }, conditionTitle(node)));
   if (depth > 12) return item;
   const children: ConditionNode[] =
-    'all' in node ? node.all : 'any' in node ? node.any : 'not' in node ? [node.not] : 'notTrue' in node ? [node.notTrue] : [catalog.conditions.get(node.ref)!].filter(Boolean);
+    'all' in node
+      ? node.all
+      : 'any' in node
+        ? node.any
+        : 'not' in node
+          ? [node.not]
+          : 'notTrue' in node
+            ? [node.notTrue]
+            : [catalog.conditions.get(node.ref)!].filter(Boolean);
   const list = el('ul');
   for (const child of children) list.append(decisionPath(child, catalog, evaluation, depth + 1));
   item.append(list);
@@ -115,7 +142,12 @@ function factsTable(rule: CompiledRule, evaluation: PatientEvaluation, catalog: 
         'tr',
         { 'data-fact': id, 'data-state': state },
         el('th', { scope: 'row' }, factLabel(id, fact, catalog.factLabels)),
-        el('td', { class: 'fact-value', 'data-label': 'Value' }, factValue(fact), state === 'known' ? undefined : el('span', { class: `badge badge--${state}` }, ` ${STATE_TEXT[state]}`)),
+        el(
+          'td',
+          { class: 'fact-value', 'data-label': 'Value' },
+          factValue(fact),
+          state === 'known' ? undefined : el('span', { class: `badge badge--${state}` }, ` ${STATE_TEXT[state]}`),
+        ),
         el('td', { class: 'fact-date', 'data-label': 'Date' }, factDate(fact)),
         el('td', { class: 'fact-sources', 'data-label': 'Source' }, fact && fact.sources.length > 0 ? fact.sources.join(', ') : '—'),
         el('td', { class: 'fact-notes', 'data-label': 'Notes' }, fact && fact.notes.length > 0 ? fact.notes.join('; ') : ''),
@@ -147,7 +179,11 @@ export function renderWhy(container: HTMLElement, view: RuleView, catalog: Catal
     el('h3', { class: 'rule-title' }, rule.title),
     el('p', { class: `decision decision--${view.decision}`, 'data-decision': view.decision }, decision),
     view.card
-      ? el('blockquote', { class: `card-summary card-summary--${view.card.indicator}`, 'data-rule': rule.id, 'data-indicator': view.card.indicator }, view.card.summary)
+      ? el(
+          'blockquote',
+          { class: `card-summary card-summary--${view.card.indicator}`, 'data-rule': rule.id, 'data-indicator': view.card.indicator },
+          view.card.summary,
+        )
       : '',
     el('h4', {}, 'Facts used'),
     factsTable(rule, evaluation, catalog),

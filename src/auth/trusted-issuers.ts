@@ -59,7 +59,7 @@ export interface TrustedIssuer {
 }
 
 /** The public CDS Hooks sandbox: its private key is published, so a token "from" it proves nothing. */
-export const PUBLIC_SANDBOX_ISSUER = 'https://sandbox.cds-hooks.org';
+const PUBLIC_SANDBOX_ISSUER = 'https://sandbox.cds-hooks.org';
 const PUBLISHED_KEY_X = new Set(['dw_JGR8nB2I6XveNxUOl2qk699ZPLM2nYI5STSdiEl9avAkrm3CkfYMbrrjr8laB']);
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];

@@ -8,7 +8,7 @@ import type { TrustedIssuer } from './trusted-issuers';
  * CDS Hooks 2.0 §Trusting CDS Clients / §JWT Signing Algorithm: asymmetric algorithms only (ES384 and
  * RS384 are RECOMMENDED); `none` and every HMAC algorithm are refused.
  */
-export const ALLOWED_ALGORITHMS = ['ES256', 'ES384', 'ES512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'] as const;
+const ALLOWED_ALGORITHMS = ['ES256', 'ES384', 'ES512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'] as const;
 
 /** Why a token was refused: logged (never sent to the client, which always gets the same 401). */
 export type AuthFailureReason =

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CdsError } from '../errors';
 import { runHook, type HookDeps } from '../engine/run-hook';
-import type { AnyResource } from '../engine/resource-index';
+import type { AnyResource } from '../schemas/fhir-resource';
 import { validateHookRequest } from '../engine/validate-request';
 import { FhirClient } from '../fhir/fhir-client';
 import type { Catalog, CompiledService } from '../knowledge/types';
@@ -32,7 +32,7 @@ export interface PatientResult {
 }
 
 /** A zoledronic acid 4 mg IV every-6-months draft, as an EHR's order entry would send it. */
-export function defaultZoledronicOrder(): AnyResource {
+function defaultZoledronicOrder(): AnyResource {
   return {
     resourceType: 'MedicationRequest',
     id: 'cli-draft-zoledronic-acid',
@@ -53,7 +53,7 @@ export function defaultZoledronicOrder(): AnyResource {
   };
 }
 
-export function patientName(patient: AnyResource | undefined): string | undefined {
+function patientName(patient: AnyResource | undefined): string | undefined {
   const name = Array.isArray(patient?.name) ? (patient.name[0] as { given?: unknown; family?: unknown; text?: unknown } | undefined) : undefined;
   if (!name) return undefined;
   if (typeof name.text === 'string') return name.text;

@@ -1,4 +1,4 @@
-import type { AnyResource } from '../engine/resource-index';
+import type { AnyResource } from '../schemas/fhir-resource';
 import type { CodeSystems } from '../fhir/codes';
 import { fillTemplate } from '../fhir/prefetch-template';
 import type { CompiledService, PrefetchTemplate } from '../knowledge/types';

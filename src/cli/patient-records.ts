@@ -1,7 +1,7 @@
 import { createReadStream, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { AnyResource } from '../engine/resource-index';
+import type { AnyResource } from '../schemas/fhir-resource';
 
 /** One patient's chart, as the offline evaluator runs it. */
 export interface PatientRecord {
@@ -39,7 +39,7 @@ function isResource(value: unknown): value is AnyResource {
  * `urn:uuid:` fullUrl of a Patient entry in a transaction Bundle (Synthea writes those). urn:uuid
  * references between entries are rewritten to `Type/id`, as a server does when it stores a transaction.
  */
-export function groupByPatient(entries: readonly { resource: AnyResource; fullUrl?: string }[], skipped = 0): PatientRecords {
+function groupByPatient(entries: readonly { resource: AnyResource; fullUrl?: string }[], skipped = 0): PatientRecords {
   const byFullUrl = new Map<string, string>();
   let generated = 0;
   for (const entry of entries) {
@@ -98,7 +98,7 @@ function patientIdOf(resource: AnyResource): string | undefined {
 }
 
 /** A FHIR Bundle file (collection, transaction, batch or searchset), or a single resource. */
-export function readBundleFile(path: string): PatientRecords {
+function readBundleFile(path: string): PatientRecords {
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8'));
@@ -122,7 +122,7 @@ export function readBundleFile(path: string): PatientRecords {
 }
 
 /** Every `*.ndjson` file of a FHIR bulk-data export directory, streamed line by line. */
-export async function readNdjsonDirectory(dir: string, onFile?: (name: string, lines: number) => void): Promise<PatientRecords> {
+async function readNdjsonDirectory(dir: string, onFile?: (name: string, lines: number) => void): Promise<PatientRecords> {
   const files = readdirSync(dir)
     .filter((name) => name.endsWith('.ndjson'))
     .sort();

@@ -11,7 +11,7 @@ function indent(text: string, prefix: string): string {
     .join('\n');
 }
 
-export function renderCard(card: Card): string {
+function renderCard(card: Card): string {
   const lines = [`[${INDICATOR_LABEL[card.indicator]}] ${card.source.topic?.code ?? '(no rule id)'}: ${card.summary}`];
   lines.push(`  Source: ${card.source.label}${card.source.url ? ` <${card.source.url}>` : ''}`);
   for (const suggestion of card.suggestions ?? []) {

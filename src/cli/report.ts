@@ -24,7 +24,7 @@ function reasonLabel(reason: OverrideReasonCount): string {
 }
 
 /** The report as a plain-text table (one row per service, rule and period). */
-export function formatSummaryTable(summary: FeedbackSummary): string {
+function formatSummaryTable(summary: FeedbackSummary): string {
   const header = ['service', 'rule', 'period', 'shown', 'accepted', 'overridden', 'accept%', 'override%', 'top override reasons'];
   const rows = summary.rows.map((r) => [
     r.serviceId,

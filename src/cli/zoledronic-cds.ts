@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { AnyResource } from '../engine/resource-index';
+import type { AnyResource } from '../schemas/fhir-resource';
 import { parseFhirDate } from '../fhir/dates';
 import { loadCatalog } from '../knowledge/knowledge-files-on-disk';
 import type { HookName } from '../schemas/hook-definition';

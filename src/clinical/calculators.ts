@@ -1,4 +1,4 @@
-import type { Fact, FactState, FactValue } from '../engine/facts';
+import type { Fact, FactState, FactValue } from '../schemas/facts';
 import { ageInYears, describeDuration, formatDate, parseDuration, subtractDuration, type Duration } from '../fhir/dates';
 
 /**

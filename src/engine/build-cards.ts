@@ -1,9 +1,9 @@
 import type { Card, CardAction, Suggestion } from '../schemas/cds-response';
 import type { Catalog, CompiledRule, CompiledRuleSet } from '../knowledge/types';
 import { evaluateCondition, type ConditionContext, type RuleMatch } from './evaluate-rules';
-import type { Fact } from './facts';
+import type { Fact } from '../schemas/facts';
 import { renderResource, renderText, type TemplateScope } from './render-template';
-import { RESOURCE_BUILDERS } from './resource-builders';
+import { RESOURCE_BUILDERS } from '../clinical/resource-builders';
 import type { AnyResource } from './resource-index';
 
 /** Rule ids travel on each card as source.topic, so EHR analytics and feedback can group by rule. */

@@ -3,8 +3,8 @@ import { codingsOf, textsOf } from '../fhir/codes';
 import type { UnitConverter } from '../fhir/units';
 import { numericValue } from '../fhir/units';
 import type { CdsHookRequest, OrderSelectRequest, OrderSignRequest } from '../schemas/cds-request';
-import type { Fact, Facts } from './facts';
-import { unknownFact } from './facts';
+import type { Fact, Facts } from '../schemas/facts';
+import { unknownFact } from '../schemas/facts';
 import { conceptsOf, type AnyResource } from './resource-index';
 
 type OrderRequest = OrderSelectRequest | OrderSignRequest;
@@ -92,7 +92,7 @@ export function findTriggeringDraft(
 }
 
 /** "zoledronic acid 5 mg/100 mL", "Reclast", "100 ML zoledronic acid 0.04 MG/ML" → product strength. */
-export function productFromText(texts: readonly string[]): Product | undefined {
+function productFromText(texts: readonly string[]): Product | undefined {
   for (const text of texts) {
     if (/\b(reclast|aclasta)\b/i.test(text)) return { totalMg: 5, volumeMl: 100, mgPerMl: 0.05 };
     const total = /(\d+(?:\.\d+)?)\s*mg\s*(?:\/|per|in)\s*(\d+(?:\.\d+)?)\s*ml\b/i.exec(text);

@@ -1,7 +1,7 @@
 import { subtractDuration, type Duration } from '../fhir/dates';
 import type { CompiledRule, CompiledRuleSet } from '../knowledge/types';
 import type { ConditionNode, FactTest } from '../schemas/rule';
-import type { Fact, Facts } from './facts';
+import type { Fact, Facts } from '../schemas/facts';
 
 /** Three-valued truth: undefined is "unknown" (a fact the test needs has no value). */
 export type Truth = boolean | undefined;

@@ -16,8 +16,8 @@ import type {
   QuantityFactDef,
   TextMatch,
 } from '../knowledge/types';
-import type { Fact, FactValue, SeriesPoint } from './facts';
-import { unknownFact } from './facts';
+import type { Fact, FactValue, SeriesPoint } from '../schemas/facts';
+import { unknownFact } from '../schemas/facts';
 import { conceptsOf, referenceOf, type AnyResource, type ResourceIndex } from './resource-index';
 
 export interface ExtractionInput {

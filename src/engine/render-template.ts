@@ -1,5 +1,6 @@
 import { describeDuration, formatDate, parseDuration } from '../fhir/dates';
-import type { Facts } from './facts';
+import { PLACEHOLDER } from '../knowledge/placeholders';
+import type { Facts } from '../schemas/facts';
 
 /** What `{{…}}` placeholders in card texts and resource templates can read. */
 export interface TemplateScope {
@@ -10,9 +11,7 @@ export interface TemplateScope {
   draftReference?: string;
 }
 
-const PLACEHOLDER = /\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}/g;
 const WHOLE_PLACEHOLDER = /^\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}$/;
-const FACT_PROPERTIES = new Set(['value', 'display', 'date', 'reference']);
 const ISO_DURATION = /^P\d+[DWMY]$/;
 
 type Resolved = string | number | boolean | undefined;
@@ -46,35 +45,6 @@ function resolve(path: string, scope: TemplateScope): Resolved {
     default:
       return undefined;
   }
-}
-
-/** Start-up check of a placeholder path; returns a message when it can never resolve. */
-export function placeholderError(path: string, factIds: ReadonlySet<string>, settings: ReadonlyMap<string, unknown>): string | undefined {
-  const [head, ...rest] = path.split('.');
-  switch (head) {
-    case 'fact': {
-      const property = rest[rest.length - 1];
-      const id = rest.slice(0, -1).join('.');
-      if (!property || !FACT_PROPERTIES.has(property)) return `'${path}': use fact.<id>.value, .display, .date or .reference`;
-      return factIds.has(id) ? undefined : `'${path}': unknown fact '${id}'`;
-    }
-    case 'setting':
-      return settings.has(rest.join('.')) ? undefined : `'${path}': unknown setting`;
-    case 'context':
-      return ['patientId', 'userId', 'encounterId'].includes(rest[0] ?? '') && rest.length === 1 ? undefined : `'${path}': unknown context field`;
-    case 'user':
-      return rest.join('.') === 'reference' ? undefined : `'${path}': only user.reference exists`;
-    case 'now':
-      return ['date', 'dateTime'].includes(rest.join('.')) ? undefined : `'${path}': use now.date or now.dateTime`;
-    case 'draft':
-      return rest.join('.') === 'reference' ? undefined : `'${path}': only draft.reference exists`;
-    default:
-      return `'${path}': unknown placeholder`;
-  }
-}
-
-export function placeholdersIn(text: string): string[] {
-  return [...text.matchAll(PLACEHOLDER)].map((m) => m[1]!);
 }
 
 /** Renders text; a placeholder without a value reads "unknown" (cards say what is missing). */

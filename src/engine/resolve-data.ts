@@ -5,7 +5,7 @@ import { fillTemplate } from '../fhir/prefetch-template';
 import type { CompiledService, PrefetchTemplate } from '../knowledge/types';
 import type { CdsHookRequest } from '../schemas/cds-request';
 import { ShapeBudget, type ShapeVerdict } from '../security/resource-shape';
-import type { AnyResource } from './resource-index';
+import type { AnyResource } from '../schemas/fhir-resource';
 
 /** How each prefetch key was satisfied; logged (key names only) and counted in metrics. */
 export type KeySource = 'prefetch' | 'fetched' | 'empty' | 'unavailable';

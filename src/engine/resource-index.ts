@@ -1,7 +1,8 @@
 import type { CodeList, CodeSystems, ConceptMatch } from '../fhir/codes';
 import { codingsOf, textsOf } from '../fhir/codes';
+import type { AnyResource } from '../schemas/fhir-resource';
 
-export type AnyResource = { resourceType: string; id?: string; [key: string]: unknown };
+export type { AnyResource };
 
 const MEDICATION_TYPES = new Set(['MedicationRequest', 'MedicationStatement', 'MedicationAdministration', 'MedicationDispense']);
 

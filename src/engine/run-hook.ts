@@ -15,7 +15,7 @@ import {
 } from './draft-orders';
 import { evaluateRules, type ConditionContext } from './evaluate-rules';
 import { extractFacts } from './extract-facts';
-import type { Fact } from './facts';
+import type { Fact } from '../schemas/facts';
 import { deadlineFrom, fetchMedications, fhirAccessOf, indexMedication, resolveData, type KeySource } from './resolve-data';
 import { medicationLookup, ResourceIndex, type AnyResource } from './resource-index';
 

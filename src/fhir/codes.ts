@@ -175,7 +175,7 @@ export function textsOf(value: unknown): string[] {
   return out;
 }
 
-export function describeCoding(coding: PlainCoding): string {
+function describeCoding(coding: PlainCoding): string {
   const system = SHORT_SYSTEM_NAMES[coding.system] ?? coding.system;
   return coding.display ? `${system} ${coding.code} ${coding.display}` : `${system} ${coding.code}`;
 }

@@ -62,15 +62,6 @@ export function isWithin(instant: number, now: number, duration: Duration): bool
   return instant >= subtractDuration(now, duration) && instant <= now + 86_400_000;
 }
 
-/** Whole calendar months between two instants (floor), e.g. for "last dose ≥ 6 months ago". */
-export function monthsBetween(earlier: number, later: number): number {
-  const a = new Date(earlier);
-  const b = new Date(later);
-  let months = (b.getUTCFullYear() - a.getUTCFullYear()) * 12 + (b.getUTCMonth() - a.getUTCMonth());
-  if (b.getUTCDate() < a.getUTCDate()) months -= 1;
-  return months;
-}
-
 /** Age in completed years at `at`. */
 export function ageInYears(birth: number, at: number): number {
   const b = new Date(birth);

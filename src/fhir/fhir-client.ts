@@ -1,7 +1,7 @@
 import { promisify } from 'node:util';
 import { brotliDecompress, gunzip, inflate, type InputType, type ZlibOptions } from 'node:zlib';
 import { Agent, request, type Dispatcher } from 'undici';
-import type { AnyResource } from '../engine/resource-index';
+import type { AnyResource } from '../schemas/fhir-resource';
 import { exceedsJsonDepth } from '../security/json-depth';
 import { ByteBudget, WorkSlots } from './work-slots';
 
@@ -361,7 +361,7 @@ export function bundleResources(bundle: AnyResource): AnyResource[] {
   return out;
 }
 
-export function nextLink(bundle: AnyResource): string | undefined {
+function nextLink(bundle: AnyResource): string | undefined {
   const links = bundle.link;
   if (!Array.isArray(links)) return undefined;
   for (const link of links) {

@@ -51,7 +51,3 @@ export function asString(value: unknown): string | undefined {
   }
   return undefined;
 }
-
-export function asBoolean(value: unknown): boolean | undefined {
-  return typeof value === 'boolean' ? value : undefined;
-}

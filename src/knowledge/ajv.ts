@@ -1,6 +1,5 @@
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import Ajv, { type ErrorObject } from 'ajv';
 import addFormats from 'ajv-formats';
-import type { TSchema } from '@sinclair/typebox';
 import { ConditionSchema } from '../schemas/rule';
 
 /**
@@ -14,12 +13,8 @@ export function createAjv(): Ajv {
   return ajv;
 }
 
-export function compileSchema<T>(ajv: Ajv, schema: TSchema): ValidateFunction<T> {
-  return ajv.compile<T>(schema);
-}
-
 /** "/rules/0/card/summary" + missingProperty → "rules[0].card.summary" (the field a reviewer looks for). */
-export function fieldPath(error: ErrorObject): string {
+function fieldPath(error: ErrorObject): string {
   const segments = error.instancePath
     .split('/')
     .slice(1)
@@ -37,7 +32,7 @@ export function fieldPath(error: ErrorObject): string {
   return path === '' ? '(root)' : path;
 }
 
-export function describeError(error: ErrorObject): string {
+function describeError(error: ErrorObject): string {
   switch (error.keyword) {
     case 'required':
       return 'is required';

@@ -3,7 +3,7 @@ import type { Duration } from '../fhir/dates';
 import type { CompiledPath } from '../fhir/fhirpath';
 import type { UnitConverter } from '../fhir/units';
 import type { Calculator } from '../clinical/calculators';
-import type { HookDefinition, HookName } from '../schemas/hook-definition';
+import type { HookDefinition } from '../schemas/hook-definition';
 import type { ConditionNode, Rule } from '../schemas/rule';
 import type { EvidenceFile, OverrideReasonsFile, SeedStatementsFile } from '../schemas/rule';
 
@@ -156,7 +156,7 @@ export interface PrefetchTemplate {
 
 export interface CompiledService {
   id: string;
-  hooks: HookName[];
+  hooks: string[];
   definition: HookDefinition;
   prefetch: PrefetchTemplate[];
   ruleSet: CompiledRuleSet;

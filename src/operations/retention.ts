@@ -12,7 +12,7 @@ export interface RetentionOptions {
   onError?: (error: unknown) => void;
 }
 
-export const DEFAULT_PURGE_INTERVAL_MS = 10 * 60_000;
+const DEFAULT_PURGE_INTERVAL_MS = 10 * 60_000;
 
 /** The cutoff for "older than N days" at `now` (epoch ms), or undefined when retention is off. */
 export function retentionCutoff(now: number, retentionDays: number | undefined): number | undefined {

@@ -17,7 +17,7 @@ const EXEMPT_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
  * one hospital behind a NAT is one client, two tenants of one EHR are two — else the peer address.
  * Runs after the auth hook, so `cdsClient` is set for every call that reaches it.
  */
-export function rateLimitKey(request: FastifyRequest): string {
+function rateLimitKey(request: FastifyRequest): string {
   const client = request.cdsClient;
   return client ? `client:${JSON.stringify([client.issuer, client.tenant ?? null])}` : `ip:${request.ip}`;
 }

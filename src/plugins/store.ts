@@ -45,7 +45,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 
 /** CDS_DB_URL without credentials or query (which may hold a password), for messages. */
-export function describeDbUrl(url: string): string {
+function describeDbUrl(url: string): string {
   if (url.startsWith('sqlite:')) return url;
   try {
     const parsed = new URL(url);

@@ -3,7 +3,7 @@ import type { Catalog } from '../knowledge/types';
 import type { DiscoveryResponse } from '../schemas/cds-response';
 
 /** Discovery document from hooks/: spec fields only (the private `config` is never served). */
-export function discoveryDocument(catalog: Catalog): DiscoveryResponse {
+function discoveryDocument(catalog: Catalog): DiscoveryResponse {
   const services: DiscoveryResponse['services'] = [];
   for (const service of catalog.services.values()) {
     const { id, title, description, prefetch, usageRequirements } = service.definition;

@@ -1,11 +1,10 @@
 import { Type, type Static } from '@sinclair/typebox';
 
-export const HookNameSchema = Type.Union([
-  Type.Literal('patient-view'),
-  Type.Literal('order-select'),
-  Type.Literal('order-sign'),
-]);
-export type HookName = Static<typeof HookNameSchema>;
+/** The hooks this service ships modules for (src/cds-hooks/); the CLI drives these. */
+export type HookName = 'patient-view' | 'order-select' | 'order-sign';
+
+/** Any hook name; the loader checks that a module for it is registered (src/cds-hooks/registry.ts). */
+const HookNameSchema = Type.String({ pattern: '^[a-z][a-z0-9-]*$', maxLength: 64 });
 
 /**
  * hooks/<id>.yaml: one CDS service. The spec fields are served by discovery as written; `config`

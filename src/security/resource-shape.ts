@@ -11,7 +11,7 @@ import { MAX_JSON_DEPTH } from './json-depth';
 /** Longest array accepted anywhere inside one resource. */
 export const MAX_ARRAY_LENGTH = 250;
 /** Array items, summed over every resource one hook request evaluates (a heavy chart has ~20 000). */
-export const MAX_ARRAY_ITEMS_PER_REQUEST = 250_000;
+const MAX_ARRAY_ITEMS_PER_REQUEST = 250_000;
 
 /**
  * Array items inside `resource` (nested ones included), or undefined when one array is too long or

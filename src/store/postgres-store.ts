@@ -4,7 +4,7 @@ import type { SqlDatabase, SqlExecutor, SqlRow, SqlValue } from './sql';
 import { SqlStore } from './sql-store';
 
 /** `?` → `$1, $2, …` (the repository's SQL has no `?` inside string literals). */
-export function numberPlaceholders(sql: string): string {
+function numberPlaceholders(sql: string): string {
   let n = 0;
   return sql.replace(/\?/g, () => `$${++n}`);
 }

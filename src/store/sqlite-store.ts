@@ -159,7 +159,7 @@ class SqliteDatabase implements SqlDatabase {
 const openFiles = new Map<string, SqliteDatabase>();
 
 /** `sqlite:./data/cds.db` → ./data/cds.db; `sqlite::memory:` → an in-memory database (tests). */
-export function sqlitePathOf(url: string): string {
+function sqlitePathOf(url: string): string {
   const path = url.replace(/^sqlite:(\/\/)?/, '');
   if (path.length === 0) throw new TypeError(`[store] CDS_DB_URL '${url}' names no SQLite file`);
   return path;

@@ -27,7 +27,7 @@ export interface DayReasonCount extends DayCount {
 }
 
 /** The label of the period a UTC day falls in: 2026-11-27 (day), 2026-11-23 (its week's Monday), 2026-11 (month). */
-export function periodOf(day: number, period: SummaryPeriod): string {
+function periodOf(day: number, period: SummaryPeriod): string {
   const date = new Date(day * DAY_MS);
   if (period === 'month') return date.toISOString().slice(0, 7);
   if (period === 'week') {

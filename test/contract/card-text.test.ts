@@ -17,10 +17,20 @@ import { loadScenarios } from '../support/scenarios';
  */
 const catalog = projectCatalog();
 const noFhir = new Proxy({} as FhirClient, { get: () => () => Promise.reject(new Error('complete prefetch expected')) });
-const deps: HookDeps = { catalog, fhirClient: noFhir, now: () => TEST_NOW, uuid: () => '00000000-0000-4000-8000-000000000002', fhirTimeoutMs: 1000, maxMedicationReads: 5 };
+const deps: HookDeps = {
+  catalog,
+  fhirClient: noFhir,
+  now: () => TEST_NOW,
+  uuid: () => '00000000-0000-4000-8000-000000000002',
+  fhirTimeoutMs: 1000,
+  maxMedicationReads: 5,
+};
 
 const FORBIDDEN: [string, RegExp][] = [
-  ['a FHIR resource id', /\b(Observation|Condition|MedicationRequest|MedicationStatement|MedicationAdministration|MedicationDispense|Medication|Procedure|Patient|AllergyIntolerance|ServiceRequest|FamilyMemberHistory|Encounter)\/[A-Za-z0-9\-.]+/],
+  [
+    'a FHIR resource id',
+    /\b(Observation|Condition|MedicationRequest|MedicationStatement|MedicationAdministration|MedicationDispense|Medication|Procedure|Patient|AllergyIntolerance|ServiceRequest|FamilyMemberHistory|Encounter)\/[A-Za-z0-9\-.]+/,
+  ],
   ['a rule id', /\b(PV|OS)-[A-Z][A-Z0-9-]+/],
   ['a URL (evidence goes in links)', /https?:\/\//],
   ['a code-list caveat', /code list|not fully verified|verified code/i],
@@ -36,7 +46,12 @@ async function cardsOf({ scenario, chart }: (typeof scenarios)[number]): Promise
   const body =
     scenario.hook === 'patient-view'
       ? patientViewRequest({ patientId: scenario.patientId, prefetch })
-      : orderRequest(scenario.hook, { patientId: scenario.patientId, prefetch, draftOrders: (scenario.draftOrders ?? []) as AnyResource[], ...(scenario.selections ? { selections: scenario.selections } : {}) });
+      : orderRequest(scenario.hook, {
+          patientId: scenario.patientId,
+          prefetch,
+          draftOrders: (scenario.draftOrders ?? []) as AnyResource[],
+          ...(scenario.selections ? { selections: scenario.selections } : {}),
+        });
   return (await runHook(catalog.services.get(serviceId)!, body as unknown as CdsHookRequest, deps)).cards;
 }
 

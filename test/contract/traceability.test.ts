@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { traceability } from '../../src/knowledge/traceability';
+import { traceability } from '../../tools/knowledge/traceability';
 import { PROJECT_ROOT, projectCatalog } from '../support/catalog';
 import { loadScenarios } from '../support/scenarios';
 

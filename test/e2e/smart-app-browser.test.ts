@@ -26,7 +26,9 @@ function chartFacts(patientId: string): { tScores: number[]; doses: number } {
   const tScores = resources
     .filter((r) => r.resourceType === 'Observation' && (r.code?.coding ?? []).some((c: { display?: string }) => /T-score/i.test(c.display ?? '')))
     .map((r) => r.valueQuantity.value as number);
-  const doses = resources.filter((r) => r.resourceType === 'MedicationAdministration' && /zoledronic/i.test(JSON.stringify(r.medicationCodeableConcept ?? ''))).length;
+  const doses = resources.filter(
+    (r) => r.resourceType === 'MedicationAdministration' && /zoledronic/i.test(JSON.stringify(r.medicationCodeableConcept ?? '')),
+  ).length;
   return { tScores, doses };
 }
 
@@ -44,7 +46,16 @@ beforeAll(async () => {
   context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
     viewport: { width: 1280, height: 800 },
   });
 }, 120_000);
@@ -77,7 +88,8 @@ test('the card link launches the app for that patient: timeline with her T-score
 
   // Timeline: every T-score and every zoledronic acid dose of this patient, and a drawn chart.
   const expected = chartFacts(PATIENT);
-  const rowsOf = (series: string) => app.$$eval(`#timeline-table tr[data-series="${series}"] td:nth-child(3)`, (cells) => cells.map((c) => c.textContent ?? ''));
+  const rowsOf = (series: string) =>
+    app.$$eval(`#timeline-table tr[data-series="${series}"] td:nth-child(3)`, (cells) => cells.map((c) => c.textContent ?? ''));
   const tScores = (await rowsOf('lowestTScore')).map((text) => Number.parseFloat(text));
   expect(tScores.sort()).toEqual([...expected.tScores].sort());
   expect(await rowsOf('zoledronicAcid')).toHaveLength(expected.doses);
@@ -93,7 +105,13 @@ test('the card link launches the app for that patient: timeline with her T-score
   const summary = app.locator(`.card-summary[data-rule="${CARD_RULE}"]`);
   expect(await summary.textContent()).toBe(cardSummary);
   expect(await summary.getAttribute('data-indicator')).toBe(cardIndicator);
-  const factRows = await app.$$eval('.facts-table tbody tr', (rows) => rows.map((r) => ({ fact: r.getAttribute('data-fact'), date: r.querySelector('.fact-date')?.textContent, sources: r.querySelector('.fact-sources')?.textContent })));
+  const factRows = await app.$$eval('.facts-table tbody tr', (rows) =>
+    rows.map((r) => ({
+      fact: r.getAttribute('data-fact'),
+      date: r.querySelector('.fact-date')?.textContent,
+      sources: r.querySelector('.fact-sources')?.textContent,
+    })),
+  );
   const lastDose = factRows.find((row) => row.fact === 'zoledronicAcid.lastDose');
   expect(lastDose?.date).toMatch(/^\d{4}-\d{2}-\d{2}$/);
   expect(factRows.some((row) => /MedicationAdministration\//.test(row.sources ?? ''))).toBe(true);
@@ -102,8 +120,12 @@ test('the card link launches the app for that patient: timeline with her T-score
   expect(await evidence.getAttribute('target')).toBe('_blank');
 
   // Prerequisites checklist: one row per prerequisite the rules name, each with a status.
-  const checks = await app.$$eval('#prerequisite-list li', (items) => items.map((i) => ({ fact: i.getAttribute('data-fact'), status: i.getAttribute('data-status') })));
-  expect(checks.map((c) => c.fact)).toEqual(expect.arrayContaining(['dentalExamRecent', 'creatinine', 'calcium', 'vitaminD25Recent', 'vitaminDSupplement', 'lowestTScore']));
+  const checks = await app.$$eval('#prerequisite-list li', (items) =>
+    items.map((i) => ({ fact: i.getAttribute('data-fact'), status: i.getAttribute('data-status') })),
+  );
+  expect(checks.map((c) => c.fact)).toEqual(
+    expect.arrayContaining(['dentalExamRecent', 'creatinine', 'calcium', 'vitaminD25Recent', 'vitaminDSupplement', 'lowestTScore']),
+  );
   expect(checks.every((c) => ['done', 'missing', 'out-of-date'].includes(c.status ?? ''))).toBe(true);
 
   // Keyboard: the rule picker is reachable and changes the explanation.
@@ -153,7 +175,11 @@ test('a standalone launch works, and a FHIR server that refuses the token gets a
     expect((await page.textContent('#patient-banner'))?.length).toBeGreaterThan(0);
     // The same app state with a token the server never issued: every FHIR read is refused.
     await page.evaluate(() => {
-      const sessionStorage = (globalThis as unknown as { sessionStorage: { length: number; key(i: number): string | null; getItem(k: string): string | null; setItem(k: string, v: string): void } }).sessionStorage;
+      const sessionStorage = (
+        globalThis as unknown as {
+          sessionStorage: { length: number; key(i: number): string | null; getItem(k: string): string | null; setItem(k: string, v: string): void };
+        }
+      ).sessionStorage;
       for (let i = 0; i < sessionStorage.length; i++) {
         const key = sessionStorage.key(i)!;
         const value = sessionStorage.getItem(key)!;

@@ -1,5 +1,5 @@
 import { buildCard, type CardBuildContext } from '../../src/engine/build-cards';
-import type { Fact } from '../../src/engine/facts';
+import type { Fact } from '../../src/schemas/facts';
 import { cardViolations, recordCards } from '../support/card-invariants';
 import { projectCatalog } from '../support/catalog';
 import { seededUuid, TEST_NOW } from '../support/clock';

@@ -8,7 +8,13 @@ describe('configuration', () => {
 
   test('HOST: loopback only outside production, every interface in production, or as set', () => {
     expect(loadConfig({}).host).toBe('127.0.0.1');
-    const production = { NODE_ENV: 'production', CDS_TRUSTED_ISSUERS: '/x.json', CDS_AUDIT_HMAC_KEY: 'k'.repeat(32), PUBLIC_BASE_URL: 'https://cds.hospital.org', CDS_FHIR_SERVER_ALLOWLIST: 'https://ehr.hospital.org' };
+    const production = {
+      NODE_ENV: 'production',
+      CDS_TRUSTED_ISSUERS: '/x.json',
+      CDS_AUDIT_HMAC_KEY: 'k'.repeat(32),
+      PUBLIC_BASE_URL: 'https://cds.hospital.org',
+      CDS_FHIR_SERVER_ALLOWLIST: 'https://fhir.hospital.org',
+    };
     expect(loadConfig(production).host).toBe('0.0.0.0');
     expect(loadConfig({ HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
   });

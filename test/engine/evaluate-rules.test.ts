@@ -1,5 +1,5 @@
 import { evaluateCondition, evaluateRules, type ConditionContext } from '../../src/engine/evaluate-rules';
-import type { Fact } from '../../src/engine/facts';
+import type { Fact } from '../../src/schemas/facts';
 import type { CompiledRule } from '../../src/knowledge/types';
 import type { ConditionNode } from '../../src/schemas/rule';
 import { TEST_NOW } from '../support/clock';

@@ -40,8 +40,12 @@ afterAll(async () => {
 });
 
 describe('static pages', () => {
-  test('launch.html and index.html are served as HTML under a policy that allows this origin\'s scripts, no eval, and EHR framing', async () => {
-    for (const [path, title] of [['/smart-app/launch.html', 'launch'], ['/smart-app/index.html', 'app'], ['/smart-app/', 'app']] as const) {
+  test("launch.html and index.html are served as HTML under a policy that allows this origin's scripts, no eval, and EHR framing", async () => {
+    for (const [path, title] of [
+      ['/smart-app/launch.html', 'launch'],
+      ['/smart-app/index.html', 'app'],
+      ['/smart-app/', 'app'],
+    ] as const) {
       const response = await request(withApp.app.server).get(path);
       expect(response.status).toBe(200);
       expect(response.headers['content-type']).toMatch(/^text\/html/);
@@ -92,11 +96,13 @@ describe('static pages', () => {
 });
 
 describe('what the app needs from the service', () => {
-  test('knowledge.json holds the knowledge files, and compiling them as the browser does gives the service\'s rules', async () => {
+  test("knowledge.json holds the knowledge files, and compiling them as the browser does gives the service's rules", async () => {
     const response = await request(withApp.app.server).get('/smart-app/knowledge.json');
     expect(response.status).toBe(200);
     const files = response.body.files as Record<string, string>;
-    expect(Object.keys(files)).toEqual(expect.arrayContaining(['rules/settings.yaml', 'rules/sets/patient-view.yaml', 'hooks/zoledronic-acid-eligibility.yaml']));
+    expect(Object.keys(files)).toEqual(
+      expect.arrayContaining(['rules/settings.yaml', 'rules/sets/patient-view.yaml', 'hooks/zoledronic-acid-eligibility.yaml']),
+    );
     const inBrowser = compileCatalog(knowledgeFilesFromTexts(files), { prevalidated: true });
     const ruleIds = (catalog: typeof inBrowser) => [...catalog.ruleSets.values()].flatMap((set) => set.rules.map((rule) => rule.id));
     expect(ruleIds(inBrowser)).toEqual(ruleIds(projectCatalog()));

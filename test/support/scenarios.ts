@@ -1,4 +1,4 @@
-import { loadScenarios as load, type LoadedScenario } from '../../src/knowledge/scenarios';
+import { loadScenarios as load, type LoadedScenario } from '../../tools/knowledge/scenarios';
 import { PROJECT_ROOT } from './catalog';
 
 export type { LoadedScenario };

@@ -39,7 +39,11 @@ async function authorize(params: Record<string, string>): Promise<URL> {
 }
 
 function token(form: Record<string, string>) {
-  return fetch(`${server.url}/auth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form) });
+  return fetch(`${server.url}/auth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(form),
+  });
 }
 
 test('smart-configuration names the authorize and token endpoints on this server, PKCE S256 and both launches', async () => {
@@ -61,7 +65,13 @@ test('EHR launch: the code gives a token with the launch patient and the card ap
   expect(back.searchParams.get('state')).toBe('state-1');
   const code = back.searchParams.get('code')!;
 
-  const wrong = await token({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT, client_id: 'zoledronic-cds-app', code_verifier: 'not-the-verifier' });
+  const wrong = await token({
+    grant_type: 'authorization_code',
+    code,
+    redirect_uri: REDIRECT,
+    client_id: 'zoledronic-cds-app',
+    code_verifier: 'not-the-verifier',
+  });
   expect(wrong.status).toBe(400);
   expect(await wrong.json()).toMatchObject({ error: 'invalid_grant' });
 
@@ -73,7 +83,13 @@ test('EHR launch: the code gives a token with the launch patient and the card ap
   const body = (await good.json()) as Record<string, unknown>;
   expect(body).toMatchObject({ token_type: 'Bearer', patient: 'smart-pt', appContext: '{"rule":"PV-NEXT-DOSE"}' });
 
-  const again = await token({ grant_type: 'authorization_code', code: code2, redirect_uri: REDIRECT, client_id: 'zoledronic-cds-app', code_verifier: VERIFIER });
+  const again = await token({
+    grant_type: 'authorization_code',
+    code: code2,
+    redirect_uri: REDIRECT,
+    client_id: 'zoledronic-cds-app',
+    code_verifier: VERIFIER,
+  });
   expect(again.status).toBe(400);
 
   // The token reads the chart; a demo token the server never issued is refused; no token stays open.

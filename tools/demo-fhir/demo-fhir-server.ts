@@ -155,7 +155,7 @@ export async function startDemoFhirServer(options: DemoFhirServerOptions = {}): 
   const baseOf = (req: IncomingMessage | undefined): string => {
     if (options.publicBaseUrl) return options.publicBaseUrl.replace(/\/+$/, '');
     const host = req?.headers.host;
-    return host && /^[A-Za-z0-9.\-]+(:\d+)?$|^\[[0-9A-Fa-f:]+\](:\d+)?$/.test(host) ? `http://${host}` : listenUrl;
+    return host && /^[A-Za-z0-9.-]+(:\d+)?$|^\[[0-9A-Fa-f:]+\](:\d+)?$/.test(host) ? `http://${host}` : listenUrl;
   };
 
   async function route(method: HttpMethod, path: string, params: URLSearchParams, body: unknown): Promise<{ status: number; body: Resource }> {

@@ -119,7 +119,16 @@ export function createSmartAuth(options: SmartAuthOptions): SmartAuth {
       response_types_supported: ['code'],
       scopes_supported: SCOPES,
       code_challenge_methods_supported: ['S256'],
-      capabilities: ['launch-ehr', 'launch-standalone', 'client-public', 'context-ehr-patient', 'context-standalone-patient', 'permission-patient', 'permission-v1', 'permission-v2'],
+      capabilities: [
+        'launch-ehr',
+        'launch-standalone',
+        'client-public',
+        'context-ehr-patient',
+        'context-standalone-patient',
+        'permission-patient',
+        'permission-v1',
+        'permission-v2',
+      ],
     };
   }
 

@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import type { AnyResource } from '../engine/resource-index';
-import { ScenarioSchema, type Scenario } from '../schemas/scenario';
-import { createAjv, summarizeErrors } from './ajv';
+import type { AnyResource } from '../../src/schemas/fhir-resource';
+import { ScenarioSchema, type Scenario } from '../../src/schemas/scenario';
+import { createAjv, summarizeErrors } from '../../src/knowledge/ajv';
 
 export interface LoadedScenario {
   /** Path relative to the project root. */

@@ -1,5 +1,5 @@
 import type { LoadedScenario } from './scenarios';
-import type { Catalog, CompiledRule } from './types';
+import type { Catalog, CompiledRule } from '../../src/knowledge/types';
 
 export interface TraceabilityReport {
   problems: string[];

@@ -1,5 +1,5 @@
-import type { Facts } from './facts';
-import type { AnyResource } from './resource-index';
+import type { Facts } from '../schemas/facts';
+import type { AnyResource } from '../schemas/fhir-resource';
 
 export interface BuilderContext {
   draft: AnyResource | undefined;
