@@ -146,6 +146,19 @@ export const NATIVE_FHIRPATH: Readonly<Record<string, NativeEntry>> = {
       return result.length === 0 ? [] : [!result[0]];
     },
   },
+  // Revision 2: stage IV written on the cancer diagnosis itself (Condition.stage.summary).
+  "verificationStatus.coding.code.intersect('refuted' | 'entered-in-error').empty() and stage.summary.exists(coding.where(system = 'http://snomed.info/sct' and code in ('258228008' | '1222837003')).exists() or text.lower().contains('stage iv') or text.lower().contains('stage 4'))": {
+    types: WITH_CLINICAL_STATUS,
+    evaluate: (r) => [
+      notRefuted(r) &&
+        path(r, 'stage', 'summary').some((summary) => {
+          const codings = path(summary, 'coding') as { system?: unknown; code?: unknown }[];
+          if (codings.some((c) => c.system === 'http://snomed.info/sct' && (c.code === '258228008' || c.code === '1222837003'))) return true;
+          const text = path(summary, 'text')[0];
+          return typeof text === 'string' && /stage (iv|4)/.test(text.toLowerCase());
+        }),
+    ],
+  },
   "verificationStatus.coding.code.intersect('refuted' | 'entered-in-error').empty()": { types: WITH_CLINICAL_STATUS, evaluate: (r) => [notRefuted(r)] },
   "(clinicalStatus.exists().not() or clinicalStatus.coding.code.intersect('active' | 'recurrence' | 'relapse' | 'remission').exists()) and verificationStatus.coding.code.intersect('refuted' | 'entered-in-error').empty()":
     { types: WITH_CLINICAL_STATUS, evaluate: (r) => [clinicalStatusIn(r, ['active', 'recurrence', 'relapse', 'remission']) && notRefuted(r)] },
