@@ -1,10 +1,11 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { startDemoEhrServer, type StaticServer } from '../../tools/demo-ehr/static-server';
 import { readDemoManifest } from '../../tools/demo-fhir/load-demo-patients';
 import { describeIfAvailable } from '../support/prerequisites';
+import { CHROMIUM, launchChromium } from './support/chromium';
 import { startSandboxEnv, type SandboxEnv } from './support/sandbox-env';
 
 /**
@@ -12,7 +13,6 @@ import { startSandboxEnv, type SandboxEnv } from './support/sandbox-env';
  * Chromium and calls the service and the FHIR server from the browser (CORS preflights included).
  * Screenshots are kept in test/artifacts/ (gitignored).
  */
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = resolve(__dirname, '..', 'artifacts');
 const INFO_BLUE = 'rgb(31, 111, 235)';
 const CRITICAL_RED = 'rgb(198, 40, 40)';
@@ -32,12 +32,7 @@ describeIfAvailable('the demo EHR page in headless Chromium', missingChromium, (
     mkdirSync(ARTIFACTS, { recursive: true });
     [env, ehr] = await Promise.all([startSandboxEnv({ auth: 'off' }), startDemoEhrServer()]);
     profile = mkdtempSync(join(tmpdir(), 'zol-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1280, height: 1000 },
-    });
+    context = await launchChromium(profile, { width: 1280, height: 1000 });
     page = context.pages()[0] ?? (await context.newPage());
   }, 120_000);
 

@@ -1,10 +1,11 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { DEFAULT_SMART_APP_DIR, smartAppBuilt } from '../../src/routes/smart-app';
 import { startDemoEhrServer, type StaticServer } from '../../tools/demo-ehr/static-server';
 import { DEMO_PATIENTS_DIR, readDemoManifest } from '../../tools/demo-fhir/load-demo-patients';
+import { CHROMIUM, launchChromium } from './support/chromium';
 import { startSandboxEnv, type SandboxEnv } from './support/sandbox-env';
 
 /**
@@ -13,7 +14,6 @@ import { startSandboxEnv, type SandboxEnv } from './support/sandbox-env';
  * opens in a new tab with that patient's timeline and "why this card". Headless Debian Chromium;
  * screenshots at 1280×800 and 400 px wide are kept in test/artifacts/ (gitignored).
  */
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = resolve(__dirname, '..', 'artifacts');
 const PATIENT = 'zol-08';
 const CARD_RULE = 'PV-NEXT-DOSE';
@@ -43,21 +43,7 @@ beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   [env, ehr] = await Promise.all([startSandboxEnv({ auth: 'off' }), startDemoEhrServer()]);
   profile = mkdtempSync(join(tmpdir(), 'zol-chromium-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    viewport: { width: 1280, height: 800 },
-  });
+  context = await launchChromium(profile, { width: 1280, height: 800 });
 }, 120_000);
 
 afterAll(async () => {
