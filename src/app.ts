@@ -1,31 +1,36 @@
 import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
-import Fastify, { LogController, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
-import { adminTokenMatches } from './auth/admin-token';
-import { tokenVerifierFromConfig } from './auth/from-config';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { ReplayCache } from './auth/replay-cache';
-import type { TokenVerifier, VerifiedClient } from './auth/verify-token';
+import type { TokenVerifier } from './auth/verify-token';
 import type { Config } from './config/env';
 import { CdsError, operationOutcome, OverloadedError, ServiceUnavailableError, StoreUnavailableError } from './errors';
 import type { Dispatcher } from 'undici';
-import { FhirClient, fhirPool } from './fhir/fhir-client';
-import { WorkSlots } from './fhir/work-slots';
 import type { Catalog } from './knowledge/types';
 import { loggerOptions } from './logging';
 import { createMetrics } from './metrics/metrics';
-import authPlugin from './plugins/auth';
+import auditQueuePlugin from './plugins/audit-queue';
+import authFromConfigPlugin from './plugins/auth-from-config';
+import catalogPlugin from './plugins/catalog';
+import configPlugin from './plugins/config';
+import fhirClientPlugin from './plugins/fhir-client';
 import jsonBodyPlugin from './plugins/json-body';
 import loadSheddingPlugin from './plugins/load-shedding';
 import metricsPlugin from './plugins/metrics';
 import rateLimitPlugin from './plugins/rate-limit';
+import replayCachePlugin from './plugins/replay-cache';
+import requestLogPlugin from './plugins/request-log';
+import retentionPlugin from './plugins/retention';
 import securityHeadersPlugin from './plugins/security-headers';
 import storePlugin from './plugins/store';
 import { discoveryRoutes } from './routes/discovery';
-import { FEEDBACK_SUMMARY_ROUTE, feedbackRoutes } from './routes/feedback';
+import { feedbackRoutes, type FeedbackRouteOptions } from './routes/feedback';
 import { healthRoutes } from './routes/health';
 import { serviceRoutes } from './routes/services';
 import { DEFAULT_SMART_APP_DIR, smartAppBuilt, smartAppRoutes } from './routes/smart-app';
 import type { Store } from './store/store';
+
+export type { RequestSummary } from './plugins/request-log';
 
 export interface AppOptions {
   config: Config;
@@ -52,36 +57,6 @@ export interface AppOptions {
   smartAppDir?: string;
 }
 
-/** Per-request facts for the single log line written when the response is sent. */
-export interface RequestSummary {
-  serviceId?: string;
-  hook?: string;
-  hookInstance?: string;
-  cardCount?: number;
-  ruleIds?: string[];
-  prefetch?: Record<string, string>;
-  fhirFetches?: number;
-  feedbackItems?: number;
-  errorCode?: string;
-  /** The calling EHR (verified issuer and tenant), or the presented issuer of a refused token. */
-  issuer?: string;
-  tenant?: string;
-  /** Why a JWT was refused (stable reason code; the client only sees a bare 401). */
-  authFailure?: string;
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    cds: RequestSummary;
-    /** Set by the auth plugin once the CDS Hooks JWT is verified; null when CDS_AUTH=off. */
-    cdsClient: VerifiedClient | null;
-  }
-  interface FastifyInstance {
-    catalog: Catalog;
-    config: Config;
-  }
-}
-
 const FASTIFY_ERROR_OUTCOMES: Record<string, { status: number; code: CdsError['code']; issue: CdsError['issueType']; message: string }> = {
   FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'CDS_BODY_TOO_LARGE', issue: 'too-costly', message: 'Request body is too large' },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'CDS_UNSUPPORTED_MEDIA_TYPE', issue: 'not-supported', message: 'Content-Type must be application/json' },
@@ -89,28 +64,17 @@ const FASTIFY_ERROR_OUTCOMES: Record<string, { status: number; code: CdsError['c
   FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'CDS_REQUEST_INVALID', issue: 'structure', message: 'The request body is not valid JSON' },
 };
 
-/** Builds the Fastify server with the service's plugins and routes; server.ts only listens. */
+/** Builds the Fastify server: registers the service's plugins (which do the wiring) and routes; server.ts only listens. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
-  const { config, catalog } = options;
+  const { config } = options;
   const now = options.now ?? Date.now;
-  // Built (and the issuer file checked) before anything listens: a bad trust setup stops start-up.
-  // The shared (store-backed) replay cache exists once the store plugin is registered below; the
-  // verifier is built now so a bad issuer file stops start-up before anything else happens.
-  let storeReplayCache: ReplayCache | undefined;
-  const replayCache: ReplayCache = options.replayCache ?? {
-    seen: (jti, issuer, expiresAt) => {
-      if (!storeReplayCache) throw new Error('replay cache not ready');
-      return storeReplayCache.seen(jti, issuer, expiresAt);
-    },
-  };
-  const tokenVerifier = config.auth === 'required' ? (options.tokenVerifier ?? tokenVerifierFromConfig(config, { now, replayCache })) : undefined;
   const logger: FastifyServerOptions['logger'] = options.logStream
     ? { ...loggerOptions(config.logLevel), stream: options.logStream }
     : loggerOptions(config.logLevel);
   const app = Fastify({
     logger,
     bodyLimit: config.bodyLimit,
-    // Fastify's own request lines are off: the onResponse hook below writes the one line per request.
+    // Fastify's own request lines are off: the request-log plugin writes the one line per request.
     logController: new LogController({ disableRequestLogging: true }),
     // Prototype-poisoning payloads (__proto__, constructor.prototype) are rejected as 400.
     onProtoPoisoning: 'error',
@@ -119,74 +83,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return503OnClosing: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
-  app.decorate('catalog', catalog);
-  app.decorate('config', config);
-  app.decorateRequest('cds', null as unknown as RequestSummary);
-  app.decorateRequest('cdsClient', null);
-  app.addHook('onRequest', async (request) => {
-    request.cds = {};
-  });
-
-  // CDS Hooks bodies are JSON or FHIR JSON (secure parser, depth limit); text/plain is refused with 415.
-  await app.register(jsonBodyPlugin);
-
-  await app.register(securityHeadersPlugin);
-  await app.register(cors, {
-    // An empty list (production's default) answers no origin: browsers get no CORS grant.
-    origin: config.corsOrigins === '*' ? '*' : config.corsOrigins.length > 0 ? config.corsOrigins : false,
-    methods: ['GET', 'POST', 'OPTIONS'],
-    allowedHeaders: ['Authorization', 'Content-Type'],
-    maxAge: 600,
-  });
-  // Before auth and everything costly: an overloaded replica refuses early and cheaply, with a
-  // status the client or load balancer retries elsewhere. After CORS, so a browser can read the 503.
-  await app.register(loadSheddingPlugin, {
-    maxEventLoopDelayMs: config.shedEventLoopDelayMs,
-    maxEventLoopUtilization: config.shedEventLoopUtilization,
-    retryAfterSeconds: 2,
-    ...(options.pressureSampleIntervalMs !== undefined ? { sampleIntervalMs: options.pressureSampleIntervalMs } : {}),
-  });
-  const metrics = createMetrics();
-  await app.register(metricsPlugin, { metrics, serveOnMainPort: config.metricsPort === undefined });
-  await app.register(storePlugin, {
-    config,
-    metrics,
-    now,
-    ...(options.store ? { store: options.store } : {}),
-    ...(options.auditRetryBaseMs !== undefined ? { auditRetryBaseMs: options.auditRetryBaseMs } : {}),
-  });
-  storeReplayCache = app.storeRuntime.replayCache;
-
-  // After CORS (a refused call still carries CORS headers, so a browser client can see the 401).
-  if (tokenVerifier) {
-    // Operators without a CDS Hooks JWT may read the feedback summary with CDS_ADMIN_TOKEN.
-    const adminToken = config.adminToken;
-    const admitsWithoutJwt = adminToken
-      ? (request: FastifyRequest) => request.routeOptions.url === FEEDBACK_SUMMARY_ROUTE && adminTokenMatches(request.headers.authorization, adminToken)
-      : undefined;
-    await app.register(authPlugin, { verifier: tokenVerifier, publicBaseUrl: config.publicBaseUrl, ...(admitsWithoutJwt ? { admitsWithoutJwt } : {}) });
+  try {
+    await registerPlugins(app, options, now);
+  } catch (error) {
+    // Start-up stopped (bad CDS_DB_URL, bad issuer file...): release what was opened, then report it.
+    await app.close().catch(() => undefined);
+    throw error;
   }
-  // After auth, so a verified client is counted as itself; before the routes it applies to.
-  await app.register(rateLimitPlugin, { max: config.rateLimitMax, windowMs: config.rateLimitWindowMs });
-
-  // One structured line per request: ids, counts and rule ids only — never bodies, names or tokens.
-  app.addHook('onResponse', async (request, reply) => {
-    if (request.cds.authFailure) metrics.jwtRejections.inc({ reason: request.cds.authFailure });
-    const route = request.routeOptions.url ?? 'unmatched';
-    // A refused token is at warn: to the caller (and in the CDS Hooks sandbox) it looks like "no
-    // recommendations", so the reason must reach an operator who logs only warnings.
-    const level = request.cds.authFailure ? 'warn' : route === '/healthz' || route === '/readyz' || route === '/metrics' ? 'debug' : 'info';
-    request.log[level](
-      {
-        method: request.method,
-        route,
-        status: reply.statusCode,
-        durationMs: Math.round(reply.elapsedTime * 10) / 10,
-        ...request.cds,
-      },
-      'request completed',
-    );
-  });
 
   app.setErrorHandler(async (error, request, reply) => {
     if (error instanceof CdsError) {
@@ -217,34 +120,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return reply.code(404).type('application/fhir+json').send(operationOutcome('CDS_NOT_FOUND', 'not-found', `No route for ${request.method} ${request.url.split('?')[0]}`));
   });
 
-
-  // One pool and one set of decode slots per app: every hook call's client (forCall) shares them.
-  let dispatcher = options.fhirDispatcher;
-  if (!dispatcher) {
-    const pool = fhirPool(config.fhirMaxSocketsPerOrigin);
-    app.addHook('onClose', async () => pool.destroy());
-    dispatcher = pool;
-  }
-  const fhirClient = new FhirClient({
-    dispatcher,
-    decodeSlots: new WorkSlots(config.fhirMaxConcurrentDecodes),
-    maxPages: config.fhirMaxPages,
-    maxResponseBytes: config.fhirMaxResponseBytes,
-    maxResources: config.fhirMaxResources,
-    maxCallBytes: config.fhirMaxCallBytes,
-    observe: ({ outcome, durationMs }) => {
-      metrics.fhirRequests.inc({ outcome });
-      metrics.fhirDuration.observe({ outcome }, durationMs / 1000);
-    },
-  });
   const smartAppDir = options.smartAppDir ?? DEFAULT_SMART_APP_DIR;
   await app.register(smartAppRoutes, { dir: smartAppDir, clientId: config.smartClientId });
   await app.register(healthRoutes);
   await app.register(discoveryRoutes);
   await app.register(serviceRoutes, {
     deps: {
-      catalog,
-      fhirClient,
+      catalog: app.catalog,
+      fhirClient: app.fhirClient,
       now,
       uuid: options.uuid ?? randomUUID,
       fhirTimeoutMs: config.fhirTimeoutMs,
@@ -252,23 +135,69 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       ...(smartAppBuilt(smartAppDir) ? { appLaunchUrl: `${config.publicBaseUrl}/smart-app/launch.html` } : {}),
     },
     onAnswered: (call) => {
-      metrics.observeHookCall(call);
-      app.storeRuntime.recordHookCall(call);
+      app.metrics.observeHookCall(call);
+      app.recordHookCall(call);
     },
   });
-  const runtime = app.storeRuntime;
-  await app.register(feedbackRoutes, {
-    catalog,
-    store: runtime.store,
-    metrics,
+  await app.register(feedbackRoutes, feedbackRouteOptions(app, now));
+  return app;
+}
+
+/**
+ * The plugins, in an order their declared `dependencies` check at registration:
+ * config, catalog → metrics → request-log → limits → store → audit-queue, replay-cache, retention →
+ * auth (needs replay-cache) → rate-limit (after auth) ; fhir-client (needs metrics).
+ */
+async function registerPlugins(app: FastifyInstance, options: AppOptions, now: () => number): Promise<void> {
+  const { config } = options;
+  await app.register(configPlugin, { config });
+  await app.register(catalogPlugin, { catalog: options.catalog });
+  await app.register(metricsPlugin, { metrics: createMetrics(), serveOnMainPort: config.metricsPort === undefined });
+  // First onRequest hook: every later plugin (load shedding, auth) may write the request's summary.
+  await app.register(requestLogPlugin);
+  // CDS Hooks bodies are JSON or FHIR JSON (secure parser, depth limit); text/plain is refused with 415.
+  await app.register(jsonBodyPlugin);
+  await app.register(securityHeadersPlugin);
+  await app.register(cors, {
+    // An empty list (production's default) answers no origin: browsers get no CORS grant.
+    origin: config.corsOrigins === '*' ? '*' : config.corsOrigins.length > 0 ? config.corsOrigins : false,
+    methods: ['GET', 'POST', 'OPTIONS'],
+    allowedHeaders: ['Authorization', 'Content-Type'],
+    maxAge: 600,
+  });
+  // Before auth and everything costly: an overloaded replica refuses early and cheaply, with a
+  // status the client or load balancer retries elsewhere. After CORS, so a browser can read the 503.
+  await app.register(loadSheddingPlugin, {
+    maxEventLoopDelayMs: config.shedEventLoopDelayMs,
+    maxEventLoopUtilization: config.shedEventLoopUtilization,
+    retryAfterSeconds: 2,
+    ...(options.pressureSampleIntervalMs !== undefined ? { sampleIntervalMs: options.pressureSampleIntervalMs } : {}),
+  });
+  // onClose runs in reverse: retention stops, then the audit queue drains, then the store closes.
+  await app.register(storePlugin, options.store ? { store: options.store } : {});
+  await app.register(auditQueuePlugin, options.auditRetryBaseMs !== undefined ? { retryBaseMs: options.auditRetryBaseMs } : {});
+  await app.register(replayCachePlugin, { now, ...(options.replayCache ? { replayCache: options.replayCache } : {}) });
+  await app.register(retentionPlugin, { now });
+  // After CORS (a refused call still carries CORS headers, so a browser client can see the 401).
+  await app.register(authFromConfigPlugin, { now, ...(options.tokenVerifier ? { verifier: options.tokenVerifier } : {}) });
+  // After auth, so a verified client is counted as itself; before the routes it applies to.
+  await app.register(rateLimitPlugin, { max: config.rateLimitMax, windowMs: config.rateLimitWindowMs });
+  await app.register(fhirClientPlugin, options.fhirDispatcher ? { dispatcher: options.fhirDispatcher } : {});
+}
+
+/** Feedback reads and writes the store; a summary first flushes queued audit records (unless the store is failing). */
+function feedbackRouteOptions(app: FastifyInstance, now: () => number): FeedbackRouteOptions {
+  return {
+    catalog: app.catalog,
+    store: app.store,
+    metrics: app.metrics,
     now,
-    feedbackComments: config.feedbackComments,
-    feedbackQuotaBytes: config.feedbackQuotaBytes,
+    feedbackComments: app.config.feedbackComments,
+    feedbackQuotaBytes: app.config.feedbackQuotaBytes,
     flushAudit: async () => {
-      const state = runtime.auditQueue.state();
-      if (state.depth > 0 && !state.failing) await runtime.auditQueue.drain();
+      const state = app.auditQueue.state();
+      if (state.depth > 0 && !state.failing) await app.auditQueue.drain();
     },
     log: app.log,
-  });
-  return app;
+  };
 }

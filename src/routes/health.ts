@@ -11,7 +11,7 @@ import type { FastifyPluginAsync } from 'fastify';
 export const healthRoutes: FastifyPluginAsync = async (app) => {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async () => {
-    const store = await app.storeRuntime.status();
+    const store = await app.storeStatus();
     return {
       status: store.status === 'up' ? 'ready' : 'degraded',
       services: app.catalog.services.size,

@@ -30,7 +30,7 @@ async function seed() {
 test('CDS_RETENTION_DAYS: the purge runs at start-up (and on its timer), deleting rows older than N days', async () => {
   await seed();
   t = await buildTestApp({ store, env: { CDS_RETENTION_DAYS: '90' } });
-  await t.app.storeRuntime.retention.runOnce();
+  await t.app.retention.runOnce();
   expect(await shown()).toBe(1);
   const purgeLog = t.logs.find((l) => l.msg === 'retention purge');
   expect(purgeLog).toMatchObject({ hookCalls: 1, issuedCards: 1, feedback: 1, retentionDays: 90 });
@@ -42,7 +42,7 @@ test('CDS_RETENTION_DAYS: the purge runs at start-up (and on its timer), deletin
 test('without CDS_RETENTION_DAYS audit rows are kept; only expired jti entries go', async () => {
   await seed();
   t = await buildTestApp({ store });
-  await t.app.storeRuntime.retention.runOnce();
+  await t.app.retention.runOnce();
   expect(await shown()).toBe(2);
   const metrics = (await request(t.app.server).get('/metrics')).text;
   expect(metrics).toContain('cds_retention_purged_rows_total{table="jwt_replay"} 1');

@@ -44,7 +44,7 @@ describe('embedded store outage (SQLite behind a switch)', () => {
     const response = await postHook(t.app, ELIGIBILITY, hookBody());
     expect(response.status).toBe(200);
     expect(ruleIdsOf(response.body.cards)).toEqual(EXPECTED_RULES);
-    expect(await t.app.storeRuntime.auditQueue.drain()).toBe(false);
+    expect(await t.app.auditQueue.drain()).toBe(false);
 
     const degraded = await readyz(t);
     expect(degraded.status).toBe(200);
@@ -57,7 +57,7 @@ describe('embedded store outage (SQLite behind a switch)', () => {
     expect(await shownThisMonth(inner)).toEqual([]);
 
     store.down = false;
-    expect(await t.app.storeRuntime.auditQueue.drain()).toBe(true);
+    expect(await t.app.auditQueue.drain()).toBe(true);
     expect((await readyz(t)).body).toMatchObject({ status: 'ready', store: { status: 'up', auditQueued: 0 } });
     expect(await shownThisMonth(inner)).toEqual([
       ['PV-CALCIUM-VITD', 1],
@@ -71,12 +71,12 @@ describe('embedded store outage (SQLite behind a switch)', () => {
     t = await buildTestApp({ store, auditRetryBaseMs: 60_000, env: { CDS_AUDIT_QUEUE_MAX: '2' } });
     store.down = true;
     for (let i = 0; i < 3; i++) expect((await postHook(t.app, ELIGIBILITY, hookBody())).status).toBe(200);
-    await t.app.storeRuntime.auditQueue.drain();
+    await t.app.auditQueue.drain();
     expect((await readyz(t)).body.store).toMatchObject({ auditQueued: 2, auditDropped: 1 });
     expect(metricValue(await metricsText(t), 'cds_audit_records_dropped_total')).toBe(1);
     expect(t.logs.filter((l) => l.msg === 'audit queue full: oldest audit records dropped')).toHaveLength(1);
     store.down = false;
-    expect(await t.app.storeRuntime.auditQueue.drain()).toBe(true);
+    expect(await t.app.auditQueue.drain()).toBe(true);
     expect(await shownThisMonth(inner)).toEqual([
       ['PV-CALCIUM-VITD', 2],
       ['PV-RECOMMEND', 2],
@@ -127,13 +127,13 @@ describePostgres('PostgreSQL outage (the TCP connection is cut)', () => {
     viaProxy.host = `127.0.0.1:${proxy.port}`;
     t = await buildTestApp({ env: { CDS_DB_URL: viaProxy.toString() }, auditRetryBaseMs: 60_000 });
     expect((await postHook(t.app, ELIGIBILITY, hookBody())).status).toBe(200);
-    expect(await t.app.storeRuntime.auditQueue.drain()).toBe(true);
+    expect(await t.app.auditQueue.drain()).toBe(true);
 
     await proxy.cut();
     const during = await postHook(t.app, ELIGIBILITY, hookBody());
     expect(during.status).toBe(200);
     expect(ruleIdsOf(during.body.cards)).toEqual(EXPECTED_RULES);
-    expect(await t.app.storeRuntime.auditQueue.drain()).toBe(false);
+    expect(await t.app.auditQueue.drain()).toBe(false);
     expect((await readyz(t)).body).toMatchObject({ status: 'degraded', store: { status: 'unavailable', dialect: 'postgres', auditQueued: 1 } });
     const feedback = await request(t.app.server)
       .post(`/cds-services/${ELIGIBILITY}/feedback`)
@@ -141,7 +141,7 @@ describePostgres('PostgreSQL outage (the TCP connection is cut)', () => {
     expect(feedback.status).toBe(503);
 
     await proxy.restore();
-    expect(await t.app.storeRuntime.auditQueue.drain()).toBe(true);
+    expect(await t.app.auditQueue.drain()).toBe(true);
     expect((await readyz(t)).body).toMatchObject({ status: 'ready', store: { status: 'up', auditQueued: 0 } });
     expect(await shownThisMonth(observer)).toEqual([
       ['PV-CALCIUM-VITD', 2],
