@@ -12,7 +12,6 @@ import {
   FeedbackSummaryResponseSchema,
   SummaryQuerySchema,
   type FeedbackItem,
-  type FeedbackResponse,
 } from '../schemas/feedback';
 import { FeedbackQuotaExceededError, type ClientRef, type FeedbackRecord, type IssuedCardRef, type Store, type SummaryPeriod } from '../store/store';
 
@@ -119,6 +118,17 @@ function instantOf(value: string, field: string): number {
  */
 export const FEEDBACK_SUMMARY_ROUTE = '/cds-services/:id/feedback/summary';
 
+const feedbackSchema = { params: ServiceParamsSchema, body: FeedbackRequestSchema, response: { 200: FeedbackResponseSchema } };
+const summarySchema = { params: ServiceParamsSchema, querystring: SummaryQuerySchema, response: { 200: FeedbackSummaryResponseSchema } };
+
+/** PostgreSQL cannot store NUL: refused as bad input (before the schema, as always), never a 503 that flips cds_store_up. */
+async function refuseNul(request: { body: unknown }): Promise<void> {
+  const body = request.body;
+  if (body !== null && typeof body === 'object' && !Array.isArray(body) && containsNul(body)) {
+    throw new RequestInvalidError('Invalid feedback: text must not contain NUL characters', ['feedback']);
+  }
+}
+
 export const feedbackRoutes: FastifyPluginAsync<FeedbackRouteOptions> = async (plugin, options) => {
   const { catalog, store, metrics, now } = options;
   const reasonsByRule = offeredReasons(catalog);
@@ -134,14 +144,6 @@ export const feedbackRoutes: FastifyPluginAsync<FeedbackRouteOptions> = async (p
     request.cds.serviceId = serviceOf(request.params.id).id;
   };
 
-  const feedbackSchema = { params: ServiceParamsSchema, body: FeedbackRequestSchema, response: { 200: FeedbackResponseSchema } };
-  const refuseNul = async (request: { body: unknown }) => {
-    // PostgreSQL cannot store NUL: refused as bad input (before the schema, as always), never a 503 that flips cds_store_up.
-    const body = request.body;
-    if (body !== null && typeof body === 'object' && !Array.isArray(body) && containsNul(body)) {
-      throw new RequestInvalidError('Invalid feedback: text must not contain NUL characters', ['feedback']);
-    }
-  };
   app.post('/cds-services/:id/feedback', { schema: feedbackSchema, schemaErrorFormatter: feedbackInvalid, preValidation: [knownService, refuseNul] }, async (request) => {
     const service = serviceOf(request.params.id);
     const body = request.body;
@@ -168,12 +170,10 @@ export const feedbackRoutes: FastifyPluginAsync<FeedbackRouteOptions> = async (p
       throw new StoreUnavailableError(error);
     }
     records.forEach((record, i) => metrics.feedbackItems.inc({ service: service.id, outcome: record.outcome, result: result.statuses[i] ?? 'stored' }));
-    const response: FeedbackResponse = { received: records.length, stored: result.stored, duplicates: result.duplicates, unknownCards: result.unknownCards };
-    return response;
+    return { received: records.length, stored: result.stored, duplicates: result.duplicates, unknownCards: result.unknownCards };
   });
 
   // With CDS_AUTH=required the auth plugin admits a CDS Hooks JWT or the operator's CDS_ADMIN_TOKEN.
-  const summarySchema = { params: ServiceParamsSchema, querystring: SummaryQuerySchema, response: { 200: FeedbackSummaryResponseSchema } };
   app.get(
     FEEDBACK_SUMMARY_ROUTE,
     { schema: summarySchema, schemaErrorFormatter: (errors) => invalidRequest('Invalid summary query', errors), preValidation: knownService },
