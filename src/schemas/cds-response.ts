@@ -49,9 +49,11 @@ export const SourceSchema = Type.Object(
 
 /**
  * A card as this service sends it: the spec's Card with the invariants we promise (uuid, source.url).
- * It is also the hook route's response schema, serialized by fast-json-stringify: that writes members
- * in this schema's order and drops members not declared here, so the order below is the order
- * buildCard writes (uuid, summary, indicator, detail, …) and every member a card can carry is declared.
+ * It is also the hook route's response schema, serialized by fast-json-stringify: that writes the
+ * required members first, then the optional ones, each in this schema's order, and drops members not
+ * declared here. So the members are declared in the order buildCard writes them (uuid, summary,
+ * indicator, detail, source, then the optional ones), detail (always written) is required, and every
+ * member a card can carry is declared; test/routes/response-schemas.test.ts holds the bytes to it.
  */
 export const CardSchema = Type.Object(
   {
