@@ -4,7 +4,6 @@ import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions
 import type { ReplayCache } from './auth/replay-cache';
 import type { TokenVerifier } from './auth/verify-token';
 import type { Config } from './config/env';
-import { CdsError, operationOutcome, OverloadedError, ServiceUnavailableError, StoreUnavailableError } from './errors';
 import type { Dispatcher } from 'undici';
 import type { Catalog } from './knowledge/types';
 import { loggerOptions } from './logging';
@@ -14,6 +13,7 @@ import authFromConfigPlugin from './plugins/auth-from-config';
 import catalogPlugin from './plugins/catalog';
 import configPlugin from './plugins/config';
 import fhirClientPlugin from './plugins/fhir-client';
+import errorHandlerPlugin from './plugins/error-handler';
 import jsonBodyPlugin from './plugins/json-body';
 import loadSheddingPlugin from './plugins/load-shedding';
 import metricsPlugin from './plugins/metrics';
@@ -57,13 +57,6 @@ export interface AppOptions {
   smartAppDir?: string;
 }
 
-const FASTIFY_ERROR_OUTCOMES: Record<string, { status: number; code: CdsError['code']; issue: CdsError['issueType']; message: string }> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'CDS_BODY_TOO_LARGE', issue: 'too-costly', message: 'Request body is too large' },
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'CDS_UNSUPPORTED_MEDIA_TYPE', issue: 'not-supported', message: 'Content-Type must be application/json' },
-  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'CDS_REQUEST_INVALID', issue: 'invalid', message: 'The request body is empty' },
-  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'CDS_REQUEST_INVALID', issue: 'structure', message: 'The request body is not valid JSON' },
-};
-
 /** Builds the Fastify server: registers the service's plugins (which do the wiring) and routes; server.ts only listens. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { config } = options;
@@ -91,34 +84,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     throw error;
   }
 
-  app.setErrorHandler(async (error, request, reply) => {
-    if (error instanceof CdsError) {
-      request.cds.errorCode = error.code;
-      if (error instanceof StoreUnavailableError || error instanceof ServiceUnavailableError || error instanceof OverloadedError) reply.header('retry-after', String(error.retryAfterSeconds));
-      return reply.code(error.statusCode).type('application/fhir+json').send(operationOutcome(error.code, error.issueType, error.message, error.expression));
-    }
-    const err = error as { code?: string; statusCode?: number; message?: string };
-    const known = err.code ? FASTIFY_ERROR_OUTCOMES[err.code] : undefined;
-    if (known) {
-      request.cds.errorCode = known.code;
-      return reply.code(known.status).type('application/fhir+json').send(operationOutcome(known.code, known.issue, known.message));
-    }
-    if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
-      request.cds.errorCode = 'CDS_REQUEST_INVALID';
-      const message = err.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH' ? 'Invalid Content-Length' : 'The request could not be processed';
-      return reply.code(err.statusCode).type('application/fhir+json').send(operationOutcome('CDS_REQUEST_INVALID', 'invalid', message));
-    }
-    // A bug: log its class and stack frames — not its message, which can quote request data (a JSON
-    // parse error quotes the text) — and answer with nothing that could leak internals.
-    const frames = ((error as Error).stack ?? '').split('\n').filter((line) => /^\s+at /.test(line)).slice(0, 20).join('\n');
-    request.log.error({ bug: { name: (error as Error).name, code: err.code, frames }, hookInstance: request.cds.hookInstance }, 'unhandled error');
-    return reply.code(500).type('application/fhir+json').send(operationOutcome('CDS_REQUEST_INVALID', 'exception', 'Internal server error'));
-  });
-
-  app.setNotFoundHandler(async (request, reply) => {
-    request.cds.errorCode = 'CDS_NOT_FOUND';
-    return reply.code(404).type('application/fhir+json').send(operationOutcome('CDS_NOT_FOUND', 'not-found', `No route for ${request.method} ${request.url.split('?')[0]}`));
-  });
+  // Every error, schema failure and unknown route answers with an OperationOutcome.
+  await app.register(errorHandlerPlugin);
 
   const smartAppDir = options.smartAppDir ?? DEFAULT_SMART_APP_DIR;
   await app.register(smartAppRoutes, { dir: smartAppDir, clientId: config.smartClientId });

@@ -1,6 +1,6 @@
 /**
  * Errors the service answers with. Each carries a stable `code` (tests and logs match on it, never
- * on wording), the HTTP status, and becomes a FHIR OperationOutcome in one place (app error handler).
+ * on wording), the HTTP status, and becomes a FHIR OperationOutcome in one place (src/plugins/error-handler.ts).
  */
 export type CdsErrorCode =
   | 'CDS_REQUEST_INVALID'

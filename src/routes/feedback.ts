@@ -1,16 +1,17 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { clientOf } from '../auth/client-ref';
+import { compileRequestSchema, invalidRequest } from '../engine/validate-request';
 import { FeedbackQuotaError, RequestInvalidError, ServiceNotFoundError, StoreUnavailableError } from '../errors';
-import { createAjv, summarizeErrors } from '../knowledge/ajv';
-import type { Catalog } from '../knowledge/types';
+import type { Catalog, CompiledService } from '../knowledge/types';
 import type { Metrics } from '../metrics/metrics';
+import { ServiceParamsSchema } from '../schemas/cds-request';
 import {
   FeedbackRequestSchema,
+  FeedbackResponseSchema,
+  FeedbackSummaryResponseSchema,
   SummaryQuerySchema,
   type FeedbackItem,
-  type FeedbackRequest,
-  type FeedbackResponse,
-  type SummaryQueryString,
 } from '../schemas/feedback';
 import { FeedbackQuotaExceededError, type ClientRef, type FeedbackRecord, type IssuedCardRef, type Store, type SummaryPeriod } from '../store/store';
 
@@ -27,14 +28,14 @@ export interface FeedbackRouteOptions {
   log: { error(obj: object, msg: string): void };
 }
 
-const ajv = createAjv();
-const validateFeedback = ajv.compile<FeedbackRequest>(FeedbackRequestSchema);
-const validateSummaryQuery = ajv.compile<SummaryQueryString>(SummaryQuerySchema);
 const DAY_MS = 86_400_000;
 
-function invalid(prefix: string, errors: typeof validateFeedback.errors): RequestInvalidError {
-  const summary = summarizeErrors(errors).slice(0, 5);
-  return new RequestInvalidError(`${prefix}: ${summary.map((e) => `${e.field}: ${e.message}`).join('; ')}`, [...new Set(summary.map((e) => e.field))]);
+/** The feedback body failed FeedbackRequestSchema: the texts the route has always answered with. */
+function feedbackInvalid(errors: Parameters<typeof invalidRequest>[1] & object): RequestInvalidError {
+  if (errors.some((e) => e.instancePath === '' && e.keyword === 'type')) {
+    return new RequestInvalidError('The request body must be a JSON object with a feedback array', ['feedback']);
+  }
+  return invalidRequest('Invalid feedback', errors);
 }
 
 /** A card uuid as we issued it: lower case, without a urn:uuid: prefix. */
@@ -117,21 +118,35 @@ function instantOf(value: string, field: string): number {
  */
 export const FEEDBACK_SUMMARY_ROUTE = '/cds-services/:id/feedback/summary';
 
-export const feedbackRoutes: FastifyPluginAsync<FeedbackRouteOptions> = async (app, options) => {
+const feedbackSchema = { params: ServiceParamsSchema, body: FeedbackRequestSchema, response: { 200: FeedbackResponseSchema } };
+const summarySchema = { params: ServiceParamsSchema, querystring: SummaryQuerySchema, response: { 200: FeedbackSummaryResponseSchema } };
+
+/** PostgreSQL cannot store NUL: refused as bad input (before the schema, as always), never a 503 that flips cds_store_up. */
+async function refuseNul(request: { body: unknown }): Promise<void> {
+  const body = request.body;
+  if (body !== null && typeof body === 'object' && !Array.isArray(body) && containsNul(body)) {
+    throw new RequestInvalidError('Invalid feedback: text must not contain NUL characters', ['feedback']);
+  }
+}
+
+export const feedbackRoutes: FastifyPluginAsync<FeedbackRouteOptions> = async (plugin, options) => {
   const { catalog, store, metrics, now } = options;
   const reasonsByRule = offeredReasons(catalog);
+  const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
+  app.setValidatorCompiler(compileRequestSchema);
+  const serviceOf = (id: string): CompiledService => {
+    const service = catalog.services.get(id);
+    if (!service) throw new ServiceNotFoundError(id.slice(0, 64));
+    return service;
+  };
+  // An unknown service is a 404 whatever the request holds: looked up before the schemas run.
+  const knownService = async (request: { params: { id: string }; cds: { serviceId?: string } }) => {
+    request.cds.serviceId = serviceOf(request.params.id).id;
+  };
 
-  app.post<{ Params: { id: string } }>('/cds-services/:id/feedback', async (request) => {
-    const service = catalog.services.get(request.params.id);
-    if (!service) throw new ServiceNotFoundError(request.params.id.slice(0, 64));
-    request.cds.serviceId = service.id;
+  app.post('/cds-services/:id/feedback', { schema: feedbackSchema, schemaErrorFormatter: feedbackInvalid, preValidation: [knownService, refuseNul] }, async (request) => {
+    const service = serviceOf(request.params.id);
     const body = request.body;
-    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-      throw new RequestInvalidError('The request body must be a JSON object with a feedback array', ['feedback']);
-    }
-    // PostgreSQL cannot store NUL: refused here as bad input, never a 503 that flips cds_store_up.
-    if (containsNul(body)) throw new RequestInvalidError('Invalid feedback: text must not contain NUL characters', ['feedback']);
-    if (!validateFeedback(body)) throw invalid('Invalid feedback', validateFeedback.errors);
     const receivedAt = now();
     const client = clientOf(request.cdsClient);
     const records = body.feedback.map((item, i) => toRecord(item, i, service.id, receivedAt, options.feedbackComments === 'store', client));
@@ -155,19 +170,16 @@ export const feedbackRoutes: FastifyPluginAsync<FeedbackRouteOptions> = async (a
       throw new StoreUnavailableError(error);
     }
     records.forEach((record, i) => metrics.feedbackItems.inc({ service: service.id, outcome: record.outcome, result: result.statuses[i] ?? 'stored' }));
-    const response: FeedbackResponse = { received: records.length, stored: result.stored, duplicates: result.duplicates, unknownCards: result.unknownCards };
-    return response;
+    return { received: records.length, stored: result.stored, duplicates: result.duplicates, unknownCards: result.unknownCards };
   });
 
   // With CDS_AUTH=required the auth plugin admits a CDS Hooks JWT or the operator's CDS_ADMIN_TOKEN.
-  app.get<{ Params: { id: string }; Querystring: Record<string, string> }>(
+  app.get(
     FEEDBACK_SUMMARY_ROUTE,
+    { schema: summarySchema, schemaErrorFormatter: (errors) => invalidRequest('Invalid summary query', errors), preValidation: knownService },
     async (request) => {
-      const service = catalog.services.get(request.params.id);
-      if (!service) throw new ServiceNotFoundError(request.params.id.slice(0, 64));
-      request.cds.serviceId = service.id;
-      const query = { ...request.query };
-      if (!validateSummaryQuery(query)) throw invalid('Invalid summary query', validateSummaryQuery.errors);
+      const service = serviceOf(request.params.id);
+      const query = request.query;
       const to = query.to ? instantOf(query.to, 'to') : now();
       const from = query.from ? instantOf(query.from, 'from') : to - 30 * DAY_MS;
       if (from >= to) throw new RequestInvalidError('from: must be before to', ['from']);

@@ -1,4 +1,6 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
+import { LivenessResponseSchema, ReadinessResponseSchema } from '../schemas/health';
 
 /**
  * Liveness (the process answers) and readiness (knowledge loaded; store state reported).
@@ -8,12 +10,13 @@ import type { FastifyPluginAsync } from 'fastify';
  * once — the store is shared — would take the whole service out of the load balancer and leave
  * clinicians with no advice at all. Alert on the body or on `cds_store_up == 0` instead.
  */
-export const healthRoutes: FastifyPluginAsync = async (app) => {
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async () => {
+export const healthRoutes: FastifyPluginAsync = async (plugin) => {
+  const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
+  app.get('/healthz', { schema: { response: { 200: LivenessResponseSchema } } }, async () => ({ status: 'ok' as const }));
+  app.get('/readyz', { schema: { response: { 200: ReadinessResponseSchema } } }, async () => {
     const store = await app.storeStatus();
     return {
-      status: store.status === 'up' ? 'ready' : 'degraded',
+      status: store.status === 'up' ? ('ready' as const) : ('degraded' as const),
       services: app.catalog.services.size,
       knowledgeFiles: app.catalog.files.length,
       store: {

@@ -1,9 +1,13 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { HookCallObserver } from '../audit/hook-call';
 import { FhirServerNotAllowedError, ServiceNotFoundError } from '../errors';
 import { runHook, type HookDeps } from '../engine/run-hook';
-import { validateHookRequest } from '../engine/validate-request';
+import { compileRequestSchema, hookCallInvalid, validateHookRequest } from '../engine/validate-request';
 import { clientOf } from '../auth/client-ref';
+import type { CompiledService } from '../knowledge/types';
+import { CdsHookCallSchema, ServiceParamsSchema } from '../schemas/cds-request';
+import { CdsResponseSchema } from '../schemas/cds-response';
 
 /** The origin a fhirServer names; 'null' (never allowed) for one carrying credentials, a query or a fragment. */
 function originOf(url: string): string {
@@ -16,12 +20,26 @@ function originOf(url: string): string {
   }
 }
 
-/** POST /cds-services/{id}: validate, run the hook, answer `{cards}`. Errors go to the app's handler. */
-export const serviceRoutes: FastifyPluginAsync<{ deps: HookDeps; onAnswered?: HookCallObserver }> = async (app, { deps, onAnswered }) => {
-  app.post<{ Params: { id: string } }>('/cds-services/:id', async (request) => {
-    const service = deps.catalog.services.get(request.params.id);
-    if (!service) throw new ServiceNotFoundError(request.params.id.slice(0, 64));
-    request.cds.serviceId = service.id;
+/**
+ * POST /cds-services/{id}: validate, run the hook, answer `{cards}`. Errors go to the error-handler plugin.
+ * The route's schema checks what every hook call shares (an object naming a hook); the service's hook
+ * module checks the rest once the hook is known to be the service's (validateHookRequest).
+ */
+export const serviceRoutes: FastifyPluginAsync<{ deps: HookDeps; onAnswered?: HookCallObserver }> = async (plugin, { deps, onAnswered }) => {
+  const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
+  app.setValidatorCompiler(compileRequestSchema);
+  const serviceOf = (id: string): CompiledService => {
+    const service = deps.catalog.services.get(id);
+    if (!service) throw new ServiceNotFoundError(id.slice(0, 64));
+    return service;
+  };
+  const schema = { params: ServiceParamsSchema, body: CdsHookCallSchema, response: { 200: CdsResponseSchema } };
+  // An unknown service is a 404 whatever the body holds: looked up before the body's schema runs.
+  const preValidation = async (request: { params: { id: string }; cds: { serviceId?: string } }) => {
+    request.cds.serviceId = serviceOf(request.params.id).id;
+  };
+  app.post('/cds-services/:id', { schema, schemaErrorFormatter: hookCallInvalid, preValidation }, async (request) => {
+    const service = serviceOf(request.params.id);
     const hookRequest = validateHookRequest(service, request.body);
     request.cds.hook = hookRequest.hook;
     request.cds.hookInstance = hookRequest.hookInstance;

@@ -102,3 +102,13 @@ export type PatientViewRequest = Static<typeof PatientViewRequestSchema>;
 export type OrderSelectRequest = Static<typeof OrderSelectRequestSchema>;
 export type OrderSignRequest = Static<typeof OrderSignRequestSchema>;
 export type CdsHookRequest = PatientViewRequest | OrderSelectRequest | OrderSignRequest;
+
+/**
+ * What every hook call shares and the route can check before it knows the hook: a JSON object
+ * naming a hook. The rest depends on the hook the service serves (its module's requestSchema, above),
+ * checked after dispatch so a hook mismatch is reported as such.
+ */
+export const CdsHookCallSchema = Type.Object({ hook: Type.String({ minLength: 1 }) }, { additionalProperties: true });
+
+/** `/cds-services/:id…` route parameters. */
+export const ServiceParamsSchema = Type.Object({ id: Type.String() });

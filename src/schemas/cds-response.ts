@@ -47,13 +47,20 @@ export const SourceSchema = Type.Object(
   { additionalProperties: false },
 );
 
-/** A card as this service sends it: the spec's Card with the invariants we promise (uuid, source.url). */
+/**
+ * A card as this service sends it: the spec's Card with the invariants we promise (uuid, source.url).
+ * It is also the hook route's response schema, serialized by fast-json-stringify: that writes the
+ * required members first, then the optional ones, each in this schema's order, and drops members not
+ * declared here. So the members are declared in the order buildCard writes them (uuid, summary,
+ * indicator, detail, source, then the optional ones), detail (always written) is required, and every
+ * member a card can carry is declared; test/routes/response-schemas.test.ts holds the bytes to it.
+ */
 export const CardSchema = Type.Object(
   {
     uuid: Type.String({ format: 'uuid' }),
     summary: Type.String({ minLength: 1, maxLength: 139 }),
-    detail: Type.Optional(Type.String({ minLength: 1 })),
     indicator: Type.Union([Type.Literal('info'), Type.Literal('warning'), Type.Literal('critical')]),
+    detail: Type.String({ minLength: 1 }),
     source: SourceSchema,
     suggestions: Type.Optional(Type.Array(SuggestionSchema, { minItems: 1 })),
     selectionBehavior: Type.Optional(Type.Union([Type.Literal('at-most-one'), Type.Literal('any')])),

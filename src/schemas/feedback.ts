@@ -62,9 +62,44 @@ export const SummaryQuerySchema = Type.Object(
 export type SummaryQueryString = Static<typeof SummaryQuerySchema>;
 
 /** The feedback endpoint's answer (the spec defines none; peers answer 200 with an empty body). */
-export interface FeedbackResponse {
-  received: number;
-  stored: number;
-  duplicates: number;
-  unknownCards: number;
-}
+export const FeedbackResponseSchema = Type.Object(
+  { received: Type.Integer(), stored: Type.Integer(), duplicates: Type.Integer(), unknownCards: Type.Integer() },
+  { additionalProperties: false },
+);
+export type FeedbackResponse = Static<typeof FeedbackResponseSchema>;
+
+/**
+ * GET …/feedback/summary's answer. Serialized by fast-json-stringify, which writes required members
+ * first, then optional ones in schema order: a reason's `cards` (always present) is declared optional
+ * so it is written last, as the store builds it (system, code, display, cards). One order differs:
+ * a reason whose display only a later row supplied is built …, cards, display and written
+ * …, display, cards — the same JSON.
+ */
+export const FeedbackSummaryResponseSchema = Type.Object(
+  {
+    serviceId: Type.String(),
+    from: Type.String({ format: 'date-time' }),
+    to: Type.String({ format: 'date-time' }),
+    period: Type.Union([Type.Literal('day'), Type.Literal('week'), Type.Literal('month')]),
+    rows: Type.Array(
+      Type.Object(
+        {
+          ruleId: Type.String(),
+          period: Type.String(),
+          shown: Type.Integer(),
+          accepted: Type.Integer(),
+          overridden: Type.Integer(),
+          topOverrideReasons: Type.Array(
+            Type.Object(
+              { system: Type.Optional(Type.String()), code: Type.Optional(Type.String()), display: Type.Optional(Type.String()), cards: Type.Optional(Type.Integer()) },
+              { additionalProperties: false },
+            ),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    unknownCardFeedback: Type.Integer(),
+  },
+  { additionalProperties: false },
+);
