@@ -63,11 +63,23 @@ test('the background retry writes the held records once the store is back', asyn
   const done = new Promise<void>((resolve) => {
     recovered = resolve;
   });
-  const queue = new AuditQueue<number>({ write: t.write, maxSize: 10, baseDelayMs: 5, maxDelayMs: 20, onRecovered: () => recovered() });
+  let failed!: () => void;
+  const firstFailure = new Promise<void>((resolve) => {
+    failed = resolve;
+  });
+  const queue = new AuditQueue<number>({
+    write: t.write,
+    maxSize: 10,
+    baseDelayMs: 5,
+    maxDelayMs: 20,
+    onError: () => failed(),
+    onRecovered: () => recovered(),
+  });
   t.state.down = true;
   queue.enqueue(1);
   queue.enqueue(2);
-  await new Promise((resolve) => setTimeout(resolve, 30));
+  // Waits for the write to have failed (the event itself), not for a guessed time.
+  await firstFailure;
   expect(queue.state().failing).toBe(true);
   t.state.down = false;
   await done;

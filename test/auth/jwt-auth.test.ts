@@ -60,7 +60,8 @@ beforeAll(async () => {
       CDS_TRUSTED_ISSUERS: writeIssuerFile(issuerEntries()),
       PUBLIC_BASE_URL: BASE,
       CDS_JWKS_COOLDOWN_MS: '60000',
-      CDS_JWKS_TIMEOUT_MS: '1000',
+      // A real deadline for the local JWK Set servers: generous, so a loaded machine never trips it.
+      CDS_JWKS_TIMEOUT_MS: '2000',
     },
   });
 });
@@ -357,7 +358,8 @@ describe('JWK Set caching, rotation and refresh limits', () => {
         CDS_TRUSTED_ISSUERS: writeIssuerFile([{ iss: ISS_REMOTE, jwks_uri: flaky.url }]),
         PUBLIC_BASE_URL: BASE,
         CDS_JWKS_COOLDOWN_MS: '0',
-        CDS_JWKS_TIMEOUT_MS: '500',
+        // "hang" ends at this real deadline; ≥ 2 s so "junk" and "error" are never cut short under load.
+        CDS_JWKS_TIMEOUT_MS: '2000',
       },
     });
     try {

@@ -11,11 +11,24 @@ import { WorkSlots } from '../../src/fhir/work-slots';
 let server: Server;
 let base: string;
 const hanging: ServerResponse[] = [];
+/** Called when a /hang request has reached the server (it holds its connection from then on). */
+let onHang: () => void = () => undefined;
+
+/**
+ * A deadline the test fires itself, at the moment it chooses: aborted with the same reason
+ * AbortSignal.timeout() gives (a TimeoutError), so the client reports 'timeout' exactly as at a
+ * real deadline, without a sub-second timer racing a loaded machine.
+ */
+function triggeredDeadline(): { signal: AbortSignal; expire: () => void } {
+  const controller = new AbortController();
+  return { signal: controller.signal, expire: () => controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')) };
+}
 
 beforeAll(async () => {
   server = createServer((req, res) => {
     if (req.url?.startsWith('/hang')) {
       hanging.push(res);
+      onHang();
       return;
     }
     res.writeHead(200, { 'content-type': 'application/fhir+json' });
@@ -36,9 +49,25 @@ test('a query queued behind a busy connection ends at its own deadline, not when
   const pool = new Agent({ connections: 1 });
   const client = new FhirClient({ dispatcher: pool, maxPages: 1, maxResponseBytes: 65536, maxResources: 100 });
   const holder = new AbortController();
+  const held = new Promise<void>((resolve) => (onHang = resolve));
   const first = client.search(`${base}/hang`, undefined, holder.signal).catch((error: unknown) => error);
   try {
-    const second = await client.search(`${base}/Condition`, undefined, AbortSignal.timeout(200)).catch((error: unknown) => error);
+    // The first query holds the only connection (the server has it and never answers); the second
+    // is queued behind it, and its deadline passes while it waits.
+    await held;
+    const deadline = triggeredDeadline();
+    const dispatch = pool.dispatch.bind(pool);
+    let queued!: () => void;
+    const inPool = new Promise<void>((resolve) => (queued = resolve));
+    pool.dispatch = (options, handler) => {
+      const accepted = dispatch(options, handler);
+      queued();
+      return accepted;
+    };
+    const pending = client.search(`${base}/Condition`, undefined, deadline.signal).catch((error: unknown) => error);
+    await inPool;
+    deadline.expire();
+    const second = await pending;
     expect(second).toBeInstanceOf(FhirFetchError);
     expect((second as FhirFetchError).reason).toBe('timeout');
   } finally {
@@ -105,9 +134,22 @@ describe('bounded work per hook call and per process (issue 14)', () => {
   test('a query waiting for a decode slot ends at its own deadline', async () => {
     const slots = new WorkSlots(1);
     const held = await slots.acquire(new AbortController().signal);
+    // The deadline passes once the query is waiting for the (held) slot, announced by acquire().
+    const deadline = triggeredDeadline();
+    const acquire = slots.acquire.bind(slots);
+    let waiting!: () => void;
+    const queued = new Promise<void>((resolve) => (waiting = resolve));
+    slots.acquire = (signal) => {
+      const slot = acquire(signal);
+      waiting();
+      return slot;
+    };
     const client = new FhirClient({ maxPages: 1, maxResponseBytes: 65536, maxResources: 100, decodeSlots: slots });
     try {
-      const error = await client.search(`${base}/Condition`, undefined, AbortSignal.timeout(200)).catch((e: unknown) => e);
+      const pending = client.search(`${base}/Condition`, undefined, deadline.signal).catch((e: unknown) => e);
+      await queued;
+      deadline.expire();
+      const error = await pending;
       expect((error as FhirFetchError).reason).toBe('timeout');
     } finally {
       held();

@@ -10,6 +10,7 @@ import { chartOf } from '../support/fixtures';
 import { TEST_NOW } from '../support/clock';
 import { shiftDates } from '../../tools/demo-fhir/demo-dates';
 import { describePostgres, testSchema, type TestSchema } from '../support/postgres';
+import { eventually } from '../support/wait';
 import { ELIGIBILITY, patientViewRequest, prefetchFor } from '../support/requests';
 
 /**
@@ -71,14 +72,14 @@ async function call(base: string, path: string, body?: unknown) {
   return { status: response.status, body: (await response.json()) as Record<string, any> };
 }
 
-/** Waits (bounded) until a replica has written its queued audit records. */
+/** Waits (bounded) until a replica, another process that announces nothing, has written its queued audit records. */
 async function auditWritten(base: string): Promise<void> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const ready = await call(base, '/readyz');
-    if (ready.body.status === 'ready' && ready.body.store.auditQueued === 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('audit queue did not drain');
+  const ready = await eventually(
+    () => call(base, '/readyz'),
+    (answer) => answer.body.status === 'ready' && answer.body.store.auditQueued === 0,
+    { everyMs: 50 },
+  );
+  if (ready.body.status !== 'ready' || ready.body.store.auditQueued !== 0) throw new Error('audit queue did not drain');
 }
 
 describePostgres('two service processes on one PostgreSQL database', () => {
@@ -109,13 +110,12 @@ describePostgres('two service processes on one PostgreSQL database', () => {
     // Each card's feedback goes to the *other* replica than the one that issued it.
     // The issuing replica writes the card's audit record in its next batch; feedback for a card not
     // yet recorded is refused as unknown (nothing stored), so a client may simply send it again.
-    const postUntilKnown = async (base: string, body: unknown) => {
-      for (let attempt = 0; ; attempt++) {
-        const response = await call(base, `/cds-services/${ELIGIBILITY}/feedback`, body);
-        if (response.body.unknownCards === 0 || attempt >= 30) return response;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    };
+    const postUntilKnown = (base: string, body: unknown) =>
+      eventually(
+        () => call(base, `/cds-services/${ELIGIBILITY}/feedback`, body),
+        (response) => response.body.unknownCards === 0,
+        { everyMs: 50 },
+      );
     const toB = await postUntilKnown(b!.url, {
       feedback: [{ card: cardA.uuid, outcome: 'accepted', acceptedSuggestions: [{ id: cardA.suggestions[0].uuid }], outcomeTimestamp: now }],
     });

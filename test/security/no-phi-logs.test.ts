@@ -47,7 +47,8 @@ test('auth refusals, throttling and FHIR failures log reasons and ids, never the
       CDS_AUTH: 'required',
       PUBLIC_BASE_URL: base,
       CDS_RATE_LIMIT_MAX: '3',
-      CDS_FHIR_TIMEOUT_MS: '200',
+      // The hanging /Condition query ends at this real deadline; 2 s leaves the other queries ample time under load.
+      CDS_FHIR_TIMEOUT_MS: '2000',
       LOG_LEVEL: 'trace',
       CDS_TRUSTED_ISSUERS: writeIssuerFile([{ iss: 'https://ehr.example', jwks: jwksOf(key) }]),
     },

@@ -34,6 +34,11 @@ export interface TestFhirServer {
    * request must have closed its socket (idle keep-alive sockets are not counted).
    */
   inFlight(): number;
+  /**
+   * Resolves when no request is in flight (at once if none is), on the 'close' event of the last
+   * one, or after `boundMs` at the latest (then inFlight() says what is still open).
+   */
+  drained(boundMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -42,11 +47,18 @@ export async function startFhirServer(resources: readonly AnyResource[], options
   const store = new MiniFhirStore(resources);
   const requests: RecordedRequest[] = [];
   let pending = 0;
+  let idle: (() => void)[] = [];
   const server: Server = createServer((req, res) => {
     const path = req.url ?? '/';
     requests.push({ method: req.method ?? 'GET', path, headers: req.headers });
     pending += 1;
-    res.once('close', () => (pending -= 1));
+    res.once('close', () => {
+      pending -= 1;
+      if (pending > 0) return;
+      const waiting = idle;
+      idle = [];
+      for (const resolve of waiting) resolve();
+    });
     const respond = (status: number, body: string, headers: Record<string, string> = {}) => {
       const encoding = options.encoding;
       if (encoding && String(req.headers['accept-encoding'] ?? '').includes(encoding)) {
@@ -83,6 +95,16 @@ export async function startFhirServer(resources: readonly AnyResource[], options
     url: base(),
     requests,
     inFlight: () => pending,
+    drained: (boundMs = 10_000) =>
+      pending === 0
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, boundMs).unref();
+            idle.push(() => {
+              clearTimeout(timer);
+              resolve();
+            });
+          }),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
