@@ -1,10 +1,9 @@
 import type { ValidateFunction } from 'ajv';
 import { hookModuleFor } from '../cds-hooks/registry';
-import type { HookModule } from '../cds-hooks/hook-module';
+import type { HookModule, HookRequest } from '../cds-hooks/hook-module';
 import { HookMismatchError, RequestInvalidError } from '../errors';
 import { createAjv, summarizeErrors } from '../knowledge/ajv';
 import type { CompiledService } from '../knowledge/types';
-import type { CdsHookRequest } from '../schemas/cds-request';
 
 const ajv = createAjv();
 // One validator per hook module (CDS Hooks 2.0 request + the hook library's context table), compiled once.
@@ -23,7 +22,7 @@ function validatorFor(module: HookModule): ValidateFunction {
  * Checks a hook call against the service and the hook's schema. Throws RequestInvalidError (400)
  * naming the field, or HookMismatchError when the service does not serve the hook.
  */
-export function validateHookRequest(service: CompiledService, body: unknown): CdsHookRequest {
+export function validateHookRequest(service: CompiledService, body: unknown): HookRequest {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw new RequestInvalidError('The request body must be a JSON object (a CDS Hooks request)');
   }
@@ -38,5 +37,5 @@ export function validateHookRequest(service: CompiledService, body: unknown): Cd
     throw new RequestInvalidError(`Invalid ${hook} request: ${message}`, [...new Set(errors.map((e) => e.field))]);
   }
   module.checkRequest?.(body);
-  return body as CdsHookRequest;
+  return body as HookRequest;
 }

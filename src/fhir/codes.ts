@@ -55,6 +55,8 @@ export interface ConceptMatch {
 export class CodeList {
   readonly id: string;
   readonly title: string;
+  /** The drug as cards name it; the title when the list does not say. */
+  readonly drugName: string;
   readonly status: CodeListFile['status'];
   readonly keys: ReadonlySet<string>;
   private readonly excluded: ReadonlySet<string>;
@@ -69,6 +71,7 @@ export class CodeList {
   ) {
     this.id = file.id;
     this.title = file.title;
+    this.drugName = file.drugName ?? file.title;
     this.status = file.status;
     this.keys = new Set(file.codes.map((c) => systems.key(c.system, c.code)));
     this.excluded = new Set((file.exclude ?? []).map((c) => systems.key(c.system, c.code)));

@@ -47,6 +47,8 @@ export const CodeListSchema = Type.Object(
         ),
       ),
     ),
+    /** The drug as cards name it ("zoledronic acid"), for trigger lists of order services. */
+    drugName: Type.Optional(Type.String({ minLength: 1 })),
     /**
      * Name terms for lists whose codes are not fully verified: matched case-insensitively at the
      * start of a word of Coding.display or CodeableConcept.text. A match by name is reported on cards.
