@@ -1,4 +1,4 @@
-import type { CodeList, Product } from '../fhir/codes';
+import type { CodeList, NamedProduct, Product } from '../fhir/codes';
 import { codingsOf, textsOf } from '../fhir/codes';
 import type { UnitConverter } from '../fhir/units';
 import { numericValue } from '../fhir/units';
@@ -54,7 +54,7 @@ export function findTriggeringDraft(
         triggeringCount: 0,
         matchedBy: best.by,
         matchedText: best.matched,
-        product: best.product ?? productFromText(texts),
+        product: best.product ?? productFromText(texts, trigger.namedProducts),
       };
     }
   }
@@ -62,10 +62,20 @@ export function findTriggeringDraft(
   return first;
 }
 
-/** "zoledronic acid 5 mg/100 mL", "Reclast", "100 ML zoledronic acid 0.04 MG/ML" → product strength. */
-function productFromText(texts: readonly string[]): Product | undefined {
+/** The first brand name of the trigger list in the text, read before or after a written strength. */
+function namedProduct(text: string, named: readonly NamedProduct[], afterWrittenStrength: boolean): Product | undefined {
+  for (const entry of named) if (entry.afterWrittenStrength === afterWrittenStrength && entry.pattern.test(text)) return { ...entry.product };
+  return undefined;
+}
+
+/**
+ * "zoledronic acid 5 mg/100 mL", "100 ML zoledronic acid 0.04 MG/ML", a brand the trigger list names
+ * (code list `productNames`) → product strength.
+ */
+function productFromText(texts: readonly string[], named: readonly NamedProduct[]): Product | undefined {
   for (const text of texts) {
-    if (/\b(reclast|aclasta)\b/i.test(text)) return { totalMg: 5, volumeMl: 100, mgPerMl: 0.05 };
+    const byName = namedProduct(text, named, false);
+    if (byName) return byName;
     const total = /(\d+(?:\.\d+)?)\s*mg\s*(?:\/|per|in)\s*(\d+(?:\.\d+)?)\s*ml\b/i.exec(text);
     if (total) return { totalMg: Number(total[1]), volumeMl: Number(total[2]), mgPerMl: Number(total[1]) / Number(total[2]) };
     const concentration = /(\d+(?:\.\d+)?)\s*mg\s*\/\s*ml\b/i.exec(text);
@@ -75,7 +85,8 @@ function productFromText(texts: readonly string[]): Product | undefined {
       const volumeMl = Number(volume[1]);
       return { totalMg: Math.round(mgPerMl * volumeMl * 1000) / 1000, volumeMl, mgPerMl };
     }
-    if (/\bzometa\b/i.test(text)) return { totalMg: 4 };
+    const afterStrength = namedProduct(text, named, true);
+    if (afterStrength) return afterStrength;
   }
   return undefined;
 }

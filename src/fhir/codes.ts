@@ -42,6 +42,12 @@ export interface Product {
   volumeMl?: number;
 }
 
+export interface NamedProduct {
+  pattern: RegExp;
+  afterWrittenStrength: boolean;
+  product: Product;
+}
+
 export type MatchKind = 'code' | 'name';
 
 export interface ConceptMatch {
@@ -64,6 +70,8 @@ export class CodeList {
   private readonly nameRegex: RegExp | undefined;
   private readonly excludeNameRegex: RegExp | undefined;
   private readonly products = new Map<string, Product>();
+  /** Products named by brand in an order's text (code list `productNames`), in list order. */
+  readonly namedProducts: readonly NamedProduct[];
 
   constructor(
     file: CodeListFile,
@@ -88,6 +96,11 @@ export class CodeList {
       file.excludeNames && file.excludeNames.length > 0
         ? new RegExp(`(^|[^a-z0-9])(${file.excludeNames.map(escapeRegex).join('|')})`, 'i')
         : undefined;
+    this.namedProducts = (file.productNames ?? []).map(({ names, afterWrittenStrength, ...product }) => ({
+      pattern: new RegExp(`\\b(${names.map(escapeRegex).join('|')})\\b`, 'i'),
+      afterWrittenStrength: afterWrittenStrength === true,
+      product,
+    }));
     for (const product of file.products ?? []) {
       const { system, code, ...facts } = product;
       this.products.set(systems.key(system, code), facts);
