@@ -20,7 +20,8 @@ const usage = (): string => `Usage: zoledronic-cds evaluate <bundle.json | ndjso
 Runs the CDS service's rules offline (no server, no network) and prints the cards.
 
 Options:
-  --hook <hook>                                 hook to simulate (default patient-view): ${knownHookNames().join(', ')}
+  --hook <hook>                                 hook to simulate (default ${knownHookNames()[0]}); one of
+                                                ${knownHookNames().join(', ')}
   --order <MedicationRequest.json>              draft order for order hooks (default: zoledronic
                                                 acid 4 mg IV over 15 min every 6 months)
   --format text|json                            text: cards for one patient, a summary table for
@@ -50,7 +51,7 @@ function parse(argv: string[]): Parsed | 'help' {
     args: argv,
     allowPositionals: true,
     options: {
-      hook: { type: 'string', default: 'patient-view' },
+      hook: { type: 'string', default: knownHookNames()[0] },
       order: { type: 'string' },
       format: { type: 'string', default: 'text' },
       now: { type: 'string' },
