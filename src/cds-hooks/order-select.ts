@@ -1,5 +1,5 @@
 import { OrderSelectRequestSchema, type OrderSelectRequest } from '../schemas/cds-request';
-import { checkDraftOrders } from './draft-orders-check';
+import { checkDraftOrders, selectedDraftOrders, selectionContext } from './draft-orders-check';
 import type { HookModule } from './hook-module';
 
 /** order-select (CDS Hooks library): orders are selected; `selections` name the ones to check. */
@@ -8,5 +8,7 @@ export const orderSelect: HookModule = {
   requestSchema: OrderSelectRequestSchema,
   contextTokens: ['context.userId', 'context.patientId', 'context.encounterId'],
   draftOrders: true,
-  checkRequest: (request) => checkDraftOrders(request as OrderSelectRequest),
+  checkRequest: (request) => checkDraftOrders(request as OrderSelectRequest, true),
+  draftOrdersToConsider: selectedDraftOrders,
+  contextFor: selectionContext,
 };

@@ -1,5 +1,5 @@
 import { OrderSignRequestSchema, type OrderSignRequest } from '../schemas/cds-request';
-import { checkDraftOrders } from './draft-orders-check';
+import { allDraftOrders, checkDraftOrders, orderContext } from './draft-orders-check';
 import type { HookModule } from './hook-module';
 
 /** order-sign (CDS Hooks library): every draft order is about to be signed. */
@@ -8,5 +8,7 @@ export const orderSign: HookModule = {
   requestSchema: OrderSignRequestSchema,
   contextTokens: ['context.userId', 'context.patientId', 'context.encounterId'],
   draftOrders: true,
-  checkRequest: (request) => checkDraftOrders(request as OrderSignRequest),
+  checkRequest: (request) => checkDraftOrders(request as OrderSignRequest, false),
+  draftOrdersToConsider: allDraftOrders,
+  contextFor: orderContext,
 };

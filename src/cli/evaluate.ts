@@ -6,12 +6,13 @@ import { validateHookRequest } from '../engine/validate-request';
 import { FhirClient } from '../fhir/fhir-client';
 import type { Catalog, CompiledService } from '../knowledge/types';
 import type { Card } from '../schemas/cds-response';
-import type { HookName } from '../schemas/hook-definition';
+import { requestContextFor, type HookModule } from '../cds-hooks/hook-module';
+import { hookModuleFor } from '../cds-hooks/registry';
 import { offlinePrefetch, unsupportedParameters } from './offline-prefetch';
 import type { PatientRecord } from './patient-records';
 
 export interface EvaluateOptions {
-  hook: HookName;
+  hook: string;
   /** The draft order for order hooks (a MedicationRequest); its subject is set to each patient. */
   order?: AnyResource;
   /** The evaluation instant (epoch ms): "today" for every window and age. */
@@ -22,7 +23,7 @@ export interface EvaluateOptions {
 export interface PatientResult {
   patientId: string;
   name?: string;
-  hook: HookName;
+  hook: string;
   cards: Card[];
   ruleIds: string[];
   /** Rules that could not be decided for lack of data. */
@@ -68,19 +69,23 @@ function patientName(patient: AnyResource | undefined): string | undefined {
 export class OfflineEvaluator {
   private readonly service: CompiledService;
   private readonly deps: HookDeps;
+  private readonly module: HookModule;
 
   constructor(
     private readonly catalog: Catalog,
     private readonly options: EvaluateOptions,
   ) {
+    const module = hookModuleFor(options.hook);
+    if (!module) throw new TypeError(`unknown hook ${options.hook}`);
     const service = [...catalog.services.values()].find((s) => s.hooks.includes(options.hook));
     if (!service) throw new TypeError(`no service in the knowledge base answers ${options.hook}`);
     const unsupported = unsupportedParameters(service);
     if (unsupported.length > 0) throw new TypeError(`offline prefetch cannot run these search parameters: ${unsupported.join(', ')}`);
-    if (options.hook !== 'patient-view' && options.order && options.order.resourceType !== 'MedicationRequest') {
+    if (module.draftOrders && options.order && options.order.resourceType !== 'MedicationRequest') {
       throw new TypeError('--order must be a FHIR MedicationRequest');
     }
     this.service = service;
+    this.module = module;
     this.deps = {
       catalog,
       // Never called: every key is prefetched and the request names no fhirServer.
@@ -97,14 +102,14 @@ export class OfflineEvaluator {
   }
 
   private request(record: PatientRecord, shared: readonly AnyResource[]): unknown {
-    const context: Record<string, unknown> = { userId: this.options.userId, patientId: record.patientId };
-    if (this.options.hook !== 'patient-view') {
+    let draftOrders: AnyResource[] | undefined;
+    if (this.module.draftOrders) {
       const draft = structuredClone(this.options.order ?? defaultZoledronicOrder());
       draft.id ??= 'cli-draft';
       draft.subject = { reference: `Patient/${record.patientId}` };
-      context.draftOrders = { resourceType: 'Bundle', type: 'collection', entry: [{ resource: draft }] };
-      if (this.options.hook === 'order-select') context.selections = [`MedicationRequest/${String(draft.id)}`];
+      draftOrders = [draft];
     }
+    const context = requestContextFor(this.module, { userId: this.options.userId, patientId: record.patientId, ...(draftOrders ? { draftOrders } : {}) });
     const prefetch = offlinePrefetch(this.service, { context } as never, { patient: record.patient, resources: record.resources, shared }, this.catalog.codeSystems);
     return { hookInstance: randomUUID(), hook: this.options.hook, context, prefetch };
   }

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import type { AnyResource } from '../schemas/fhir-resource';
 import { parseFhirDate } from '../fhir/dates';
 import { loadCatalog } from '../knowledge/knowledge-files-on-disk';
-import type { HookName } from '../schemas/hook-definition';
+import { hookModuleFor, knownHookNames } from '../cds-hooks/registry';
 import { OfflineEvaluator, type PatientResult } from './evaluate';
 import { InputError, readPatientRecords } from './patient-records';
 import { ProgressBar, renderPatientCards, renderSummaryTable, ruleCounts } from './render';
@@ -14,12 +14,14 @@ import { ProgressBar, renderPatientCards, renderSummaryTable, ruleCounts } from 
  * `zoledronic-cds evaluate`: the service's engine, offline, on a FHIR Bundle or a bulk-data NDJSON
  * export — so informaticists can test the rules on exported data without a server or an EHR.
  */
-const USAGE = `Usage: zoledronic-cds evaluate <bundle.json | ndjson-dir> [options]
+/** The help text; the hooks are those the registry knows (src/cds-hooks/registry.ts). */
+const usage = (): string => `Usage: zoledronic-cds evaluate <bundle.json | ndjson-dir> [options]
 
 Runs the CDS service's rules offline (no server, no network) and prints the cards.
 
 Options:
-  --hook patient-view|order-select|order-sign   hook to simulate (default patient-view)
+  --hook <hook>                                 hook to simulate (default ${knownHookNames()[0]}); one of
+                                                ${knownHookNames().join(', ')}
   --order <MedicationRequest.json>              draft order for order hooks (default: zoledronic
                                                 acid 4 mg IV over 15 min every 6 months)
   --format text|json                            text: cards for one patient, a summary table for
@@ -31,13 +33,11 @@ Options:
   -h, --help                                    this help
 `;
 
-const HOOKS: readonly HookName[] = ['patient-view', 'order-select', 'order-sign'];
-
 class UsageError extends Error {}
 
 interface Parsed {
   input: string;
-  hook: HookName;
+  hook: string;
   order: AnyResource | undefined;
   format: 'text' | 'json';
   now: number;
@@ -51,7 +51,7 @@ function parse(argv: string[]): Parsed | 'help' {
     args: argv,
     allowPositionals: true,
     options: {
-      hook: { type: 'string', default: 'patient-view' },
+      hook: { type: 'string', default: knownHookNames()[0] },
       order: { type: 'string' },
       format: { type: 'string', default: 'text' },
       now: { type: 'string' },
@@ -66,9 +66,12 @@ function parse(argv: string[]): Parsed | 'help' {
   if (command !== 'evaluate') throw new UsageError(command ? `unknown command '${command}'` : 'missing command');
   if (!input) throw new UsageError('missing <bundle.json | ndjson-dir>');
   if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
-  if (!HOOKS.includes(values.hook as HookName)) throw new UsageError(`--hook must be one of ${HOOKS.join(', ')}`);
+  const module = hookModuleFor(values.hook!);
+  if (!module) throw new UsageError(`--hook must be one of ${knownHookNames().join(', ')}`);
   if (values.format !== 'text' && values.format !== 'json') throw new UsageError('--format must be text or json');
-  if (values.order && values.hook === 'patient-view') throw new UsageError('--order needs --hook order-select or order-sign');
+  if (values.order && !module.draftOrders) {
+    throw new UsageError(`--order needs a hook with draft orders (${knownHookNames().filter((name) => hookModuleFor(name)?.draftOrders).join(' or ')})`);
+  }
   const now = values.now === undefined ? Date.now() : parseFhirDate(values.now);
   if (now === undefined) throw new UsageError(`--now: '${values.now}' is not a date (YYYY-MM-DD or an ISO dateTime)`);
   if (!/^(Practitioner|PractitionerRole)\/[A-Za-z0-9\-.]{1,64}$/.test(values.user!)) throw new UsageError('--user must be Practitioner/<id> or PractitionerRole/<id>');
@@ -82,7 +85,7 @@ function parse(argv: string[]): Parsed | 'help' {
   }
   return {
     input,
-    hook: values.hook as HookName,
+    hook: values.hook!,
     order,
     format: values.format,
     now,
@@ -134,7 +137,7 @@ export async function main(argv: string[]): Promise<number> {
     options = parse(argv);
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`zoledronic-cds: ${(error as Error).message}\n\n${USAGE}`);
+      process.stderr.write(`zoledronic-cds: ${(error as Error).message}\n\n${usage()}`);
       return 2;
     }
     if (error instanceof InputError) {
@@ -144,7 +147,7 @@ export async function main(argv: string[]): Promise<number> {
     throw error;
   }
   if (options === 'help') {
-    process.stdout.write(USAGE);
+    process.stdout.write(usage());
     return 0;
   }
   try {

@@ -1,13 +1,10 @@
-import type { CodeList, Product } from '../fhir/codes';
+import type { CodeList, NamedProduct, Product } from '../fhir/codes';
 import { codingsOf, textsOf } from '../fhir/codes';
 import type { UnitConverter } from '../fhir/units';
 import { numericValue } from '../fhir/units';
-import type { CdsHookRequest, OrderSelectRequest, OrderSignRequest } from '../schemas/cds-request';
 import type { Fact, Facts } from '../schemas/facts';
 import { unknownFact } from '../schemas/facts';
 import { conceptsOf, type AnyResource } from './resource-index';
-
-type OrderRequest = OrderSelectRequest | OrderSignRequest;
 
 export interface DraftContext {
   /** The draft order evaluated (first triggering one). */
@@ -18,32 +15,6 @@ export interface DraftContext {
   matchedBy: 'code' | 'name';
   matchedText: string;
   product: Product | undefined;
-}
-
-export function isOrderRequest(request: CdsHookRequest): request is OrderRequest {
-  return request.hook === 'order-select' || request.hook === 'order-sign';
-}
-
-export interface DraftBundle {
-  entries: { resource: AnyResource; fullUrl: string | undefined }[];
-}
-
-export function draftBundle(request: OrderRequest): DraftBundle {
-  const entries = Array.isArray(request.context.draftOrders.entry) ? request.context.draftOrders.entry : [];
-  return {
-    entries: entries.map((e) => ({
-      resource: e.resource as AnyResource,
-      fullUrl: typeof (e as { fullUrl?: unknown }).fullUrl === "string" ? ((e as unknown as { fullUrl: string }).fullUrl) : undefined,
-    })),
-  };
-}
-
-/** Draft orders to consider: the selected ones for order-select, all of them for order-sign. */
-export function candidateDrafts(request: OrderRequest, bundle: DraftBundle): AnyResource[] {
-  const orders = bundle.entries.map((e) => e.resource).filter((r) => r.resourceType !== 'Medication');
-  if (request.hook === 'order-sign') return orders;
-  const selected = new Set(request.context.selections);
-  return orders.filter((r) => r.id !== undefined && selected.has(`${r.resourceType}/${r.id}`));
 }
 
 /** medicationReference targets not contained in the draft itself nor present in the Bundle. */
@@ -83,7 +54,7 @@ export function findTriggeringDraft(
         triggeringCount: 0,
         matchedBy: best.by,
         matchedText: best.matched,
-        product: best.product ?? productFromText(texts),
+        product: best.product ?? productFromText(texts, trigger.namedProducts),
       };
     }
   }
@@ -91,10 +62,20 @@ export function findTriggeringDraft(
   return first;
 }
 
-/** "zoledronic acid 5 mg/100 mL", "Reclast", "100 ML zoledronic acid 0.04 MG/ML" → product strength. */
-function productFromText(texts: readonly string[]): Product | undefined {
+/** The first brand name of the trigger list in the text, read before or after a written strength. */
+function namedProduct(text: string, named: readonly NamedProduct[], afterWrittenStrength: boolean): Product | undefined {
+  for (const entry of named) if (entry.afterWrittenStrength === afterWrittenStrength && entry.pattern.test(text)) return { ...entry.product };
+  return undefined;
+}
+
+/**
+ * "zoledronic acid 5 mg/100 mL", "100 ML zoledronic acid 0.04 MG/ML", a brand the trigger list names
+ * (code list `productNames`) → product strength.
+ */
+function productFromText(texts: readonly string[], named: readonly NamedProduct[]): Product | undefined {
   for (const text of texts) {
-    if (/\b(reclast|aclasta)\b/i.test(text)) return { totalMg: 5, volumeMl: 100, mgPerMl: 0.05 };
+    const byName = namedProduct(text, named, false);
+    if (byName) return byName;
     const total = /(\d+(?:\.\d+)?)\s*mg\s*(?:\/|per|in)\s*(\d+(?:\.\d+)?)\s*ml\b/i.exec(text);
     if (total) return { totalMg: Number(total[1]), volumeMl: Number(total[2]), mgPerMl: Number(total[1]) / Number(total[2]) };
     const concentration = /(\d+(?:\.\d+)?)\s*mg\s*\/\s*ml\b/i.exec(text);
@@ -104,7 +85,8 @@ function productFromText(texts: readonly string[]): Product | undefined {
       const volumeMl = Number(volume[1]);
       return { totalMg: Math.round(mgPerMl * volumeMl * 1000) / 1000, volumeMl, mgPerMl };
     }
-    if (/\bzometa\b/i.test(text)) return { totalMg: 4 };
+    const afterStrength = namedProduct(text, named, true);
+    if (afterStrength) return afterStrength;
   }
   return undefined;
 }
@@ -122,58 +104,58 @@ function fact(id: string, label: string, value: number | boolean | undefined, di
   return { id, label, state: 'known', value, display, sources: [], notes: note ? [note] : [] };
 }
 
-/**
- * Pure: the draft order's dose (mg, converted with UCUM or from the product's mg/mL), dosing interval
- * and infusion time. What cannot be read is unknown and said so; nothing defaults.
- */
-export function draftFacts(ctx: DraftContext, facts: Facts, units: UnitConverter, labels: Readonly<Record<string, string>>): Record<string, Fact> {
-  const out: Record<string, Fact> = {};
-  const reference = ctx.draftReference;
-  const dosage = firstOf(ctx.draft.dosageInstruction);
+/** The first dosage instruction's parts the facts read. */
+interface DraftDosage {
+  doseAndRate: Record<string, unknown> | undefined;
+  doseQuantity: Record<string, unknown> | undefined;
+  repeat: Record<string, unknown> | undefined;
+}
+
+function dosageOf(draft: AnyResource): DraftDosage {
+  const dosage = firstOf(draft.dosageInstruction);
   // The hook library's own R4 example sends doseAndRate as an object, not an array.
   const doseAndRate = firstOf(dosage?.doseAndRate);
   const doseQuantity = doseAndRate?.doseQuantity as Record<string, unknown> | undefined;
   const repeat = (dosage?.timing as { repeat?: Record<string, unknown> } | undefined)?.repeat;
+  return { doseAndRate, doseQuantity, repeat };
+}
 
-  out['draft.zoledronicAcid'] = {
-    id: 'draft.zoledronicAcid',
-    label: labels['draft.zoledronicAcid']!,
-    state: 'known',
-    value: true,
-    display: ctx.matchedText,
-    sources: [reference],
-    notes: ctx.matchedBy === 'name' ? [`identified by name ("${ctx.matchedText}"): the code list for this drug is not fully verified`] : [],
-    ...(ctx.matchedBy === 'name' ? { matchedByName: true } : {}),
-  };
-  out['draft.zoledronicAcidCount'] = fact('draft.zoledronicAcidCount', labels['draft.zoledronicAcidCount']!, ctx.triggeringCount, String(ctx.triggeringCount));
-
+/** The ordered dose in mg (UCUM, or a volume times the product's mg/mL), rounded to 0.01 mg; or why not. */
+function orderedDoseMg(ctx: DraftContext, dosage: DraftDosage, units: UnitConverter): { doseMg: number | undefined; doseNote: string | undefined } {
+  const { doseQuantity } = dosage;
+  if (!doseQuantity) return { doseMg: undefined, doseNote: 'no structured dose in the order' };
   let doseMg: number | undefined;
   let doseNote: string | undefined;
-  if (doseQuantity) {
-    const asMass = units.convert(doseQuantity, 'mg');
-    if (asMass.ok) doseMg = asMass.value;
-    else {
-      const asVolume = units.convert(doseQuantity, 'mL');
-      if (asVolume.ok && ctx.product?.mgPerMl) doseMg = asVolume.value * ctx.product.mgPerMl;
-      else doseNote = `ordered dose cannot be read as mg (${asMass.reason})`;
-    }
-  } else doseNote = 'no structured dose in the order';
+  const asMass = units.convert(doseQuantity, 'mg');
+  if (asMass.ok) doseMg = asMass.value;
+  else {
+    const asVolume = units.convert(doseQuantity, 'mL');
+    if (asVolume.ok && ctx.product?.mgPerMl) doseMg = asVolume.value * ctx.product.mgPerMl;
+    else doseNote = `ordered dose cannot be read as mg (${asMass.reason})`;
+  }
   if (doseMg !== undefined) doseMg = Math.round(doseMg * 100) / 100;
-  out['draft.doseMg'] = fact('draft.doseMg', labels['draft.doseMg']!, doseMg, doseMg !== undefined ? `${doseMg} mg` : 'unknown', doseNote);
+  return { doseMg, doseNote };
+}
 
+function intervalFact(dosage: DraftDosage, label: string): Fact {
+  const { repeat } = dosage;
   let intervalDays: number | undefined;
   const period = numericValue(repeat?.period);
   const frequency = numericValue(repeat?.frequency) ?? 1;
   const unitDays = typeof repeat?.periodUnit === 'string' ? DAYS_PER_UNIT[repeat.periodUnit] : undefined;
   if (period !== undefined && unitDays !== undefined && frequency > 0) intervalDays = Math.round(((period * unitDays) / frequency) * 10) / 10;
-  out['draft.intervalDays'] = fact(
+  return fact(
     'draft.intervalDays',
-    labels['draft.intervalDays']!,
+    label,
     intervalDays,
     intervalDays !== undefined ? `every ${intervalDays} days (${frequency}× per ${period} ${String(repeat?.periodUnit)})` : 'unknown',
     intervalDays === undefined ? 'no repeat schedule in the order (a single dose)' : undefined,
   );
+}
 
+/** Infusion time: the timing's duration, or else the volume over the rate. */
+function infusionFact(ctx: DraftContext, dosage: DraftDosage, units: UnitConverter, label: string): Fact {
+  const { repeat, doseAndRate, doseQuantity } = dosage;
   let infusionMinutes: number | undefined;
   const duration = numericValue(repeat?.duration);
   const durationUnit = typeof repeat?.durationUnit === 'string' ? MINUTES_PER_UNIT[repeat.durationUnit] : undefined;
@@ -186,29 +168,54 @@ export function draftFacts(ctx: DraftContext, facts: Facts, units: UnitConverter
     if (perHour?.ok && perHour.value > 0 && volumeMl) infusionMinutes = (volumeMl / perHour.value) * 60;
   }
   if (infusionMinutes !== undefined) infusionMinutes = Math.round(infusionMinutes * 10) / 10;
-  out['draft.infusionMinutes'] = fact(
+  return fact(
     'draft.infusionMinutes',
-    labels['draft.infusionMinutes']!,
+    label,
     infusionMinutes,
     infusionMinutes !== undefined ? `${infusionMinutes} min` : 'unknown',
     infusionMinutes === undefined ? 'no infusion duration or rate in the order' : undefined,
   );
+}
 
-  const productMg = ctx.product?.totalMg;
-  out['draft.productMg'] = fact('draft.productMg', labels['draft.productMg']!, productMg, productMg !== undefined ? `${productMg} mg` : 'unknown', productMg === undefined ? 'product strength not identifiable' : undefined);
-
-  // Revision 2 §5.3: a 5 mg once-yearly order written for osteoporosis is not an adjuvant order.
+/** Revision 2 §5.3: a 5 mg once-yearly order written for osteoporosis is not an adjuvant order. */
+function osteoporosisFact(ctx: DraftContext, productMg: number | undefined, label: string): Fact {
   const reasons = [...(Array.isArray(ctx.draft.reasonCode) ? ctx.draft.reasonCode : []), ...(Array.isArray(ctx.draft.reasonReference) ? ctx.draft.reasonReference : [])];
   const reasonTexts = reasons.flatMap((r) => [...textsOf(r), ...codingsOf(r).map((c) => c.code)]);
   const forOsteoporosis = reasonTexts.some((t) => /osteopor|M8[01]|64859006|bone loss/i.test(t));
   const forBreastCancer = reasonTexts.some((t) => /breast|C50|cancer|carcinoma|neoplasm/i.test(t));
-  out['draft.osteoporosisIndication'] = fact(
+  return fact(
     'draft.osteoporosisIndication',
-    labels['draft.osteoporosisIndication']!,
+    label,
     forOsteoporosis && !forBreastCancer && productMg === 5,
     forOsteoporosis && !forBreastCancer ? 'osteoporosis' : 'not stated as osteoporosis',
   );
+}
 
+/**
+ * Pure: the draft order's dose (mg, converted with UCUM or from the product's mg/mL), dosing interval
+ * and infusion time. What cannot be read is unknown and said so; nothing defaults.
+ */
+export function draftFacts(ctx: DraftContext, facts: Facts, units: UnitConverter, labels: Readonly<Record<string, string>>): Record<string, Fact> {
+  const out: Record<string, Fact> = {};
+  const dosage = dosageOf(ctx.draft);
+  out['draft.zoledronicAcid'] = {
+    id: 'draft.zoledronicAcid',
+    label: labels['draft.zoledronicAcid']!,
+    state: 'known',
+    value: true,
+    display: ctx.matchedText,
+    sources: [ctx.draftReference],
+    notes: ctx.matchedBy === 'name' ? [`identified by name ("${ctx.matchedText}"): the code list for this drug is not fully verified`] : [],
+    ...(ctx.matchedBy === 'name' ? { matchedByName: true } : {}),
+  };
+  out['draft.zoledronicAcidCount'] = fact('draft.zoledronicAcidCount', labels['draft.zoledronicAcidCount']!, ctx.triggeringCount, String(ctx.triggeringCount));
+  const { doseMg, doseNote } = orderedDoseMg(ctx, dosage, units);
+  out['draft.doseMg'] = fact('draft.doseMg', labels['draft.doseMg']!, doseMg, doseMg !== undefined ? `${doseMg} mg` : 'unknown', doseNote);
+  out['draft.intervalDays'] = intervalFact(dosage, labels['draft.intervalDays']!);
+  out['draft.infusionMinutes'] = infusionFact(ctx, dosage, units, labels['draft.infusionMinutes']!);
+  const productMg = ctx.product?.totalMg;
+  out['draft.productMg'] = fact('draft.productMg', labels['draft.productMg']!, productMg, productMg !== undefined ? `${productMg} mg` : 'unknown', productMg === undefined ? 'product strength not identifiable' : undefined);
+  out['draft.osteoporosisIndication'] = osteoporosisFact(ctx, productMg, labels['draft.osteoporosisIndication']!);
   const renalDose = facts.renalDoseMg?.value;
   out['draft.doseWithinRenalLimit'] =
     doseMg !== undefined && typeof renalDose === 'number'

@@ -3,7 +3,7 @@ import { PrefetchUnavailableError } from '../errors';
 import { bundleResources, FhirFetchError, type FhirClient } from '../fhir/fhir-client';
 import { fillTemplate } from '../fhir/prefetch-template';
 import type { CompiledService, PrefetchTemplate } from '../knowledge/types';
-import type { CdsHookRequest } from '../schemas/cds-request';
+import type { HookRequest } from '../cds-hooks/hook-module';
 import { ShapeBudget, type ShapeVerdict } from '../security/resource-shape';
 import type { AnyResource } from '../schemas/fhir-resource';
 
@@ -31,7 +31,7 @@ export interface FhirAccess {
   token: string | undefined;
 }
 
-export function fhirAccessOf(request: CdsHookRequest): FhirAccess {
+export function fhirAccessOf(request: HookRequest): FhirAccess {
   return {
     fhirServer: request.fhirServer?.replace(/\/+$/, ''),
     token: request.fhirAuthorization?.access_token,
@@ -88,7 +88,7 @@ interface KeyOutcome {
 
 async function resolveKey(
   template: PrefetchTemplate,
-  request: CdsHookRequest,
+  request: HookRequest,
   client: FhirClient,
   access: FhirAccess,
   signal: Deadline,
@@ -176,22 +176,13 @@ export async function fetchMedications(
 }
 
 /**
- * The I/O edge: every prefetch key from the request, or else from the FHIR server, in parallel under
- * one deadline. Required keys that cannot be obtained → 412; optional ones become data gaps.
+ * The deadline every key query listens on, plus `abandon`: once a required key is lost the answer is
+ * a 412 whatever else arrives, so the other queries are abandoned at once (their sockets close)
+ * instead of waiting for them up to the deadline.
  */
-export async function resolveData(
-  service: CompiledService,
-  request: CdsHookRequest,
-  client: FhirClient,
-  signal: Deadline,
-  options: { maxMedicationReads: number; extraMedications?: Map<string, AnyResource> },
-): Promise<ResolvedData> {
-  const access = fhirAccessOf(request);
-  // Once a required key is lost the answer is a 412 whatever else arrives: abandon the other
-  // queries at once (their sockets close) instead of waiting for them up to the deadline.
-  const abandon = new AbortController();
+function abandonable(signal: Deadline, abandon: AbortController): Deadline {
   let combined: AbortSignal | undefined;
-  const keySignal: Deadline = () => {
+  return () => {
     if (!combined) {
       combined = AbortSignal.any([signal(), abandon.signal]);
       // Every parallel query listens on this one signal (one listener per undici request); their
@@ -201,17 +192,24 @@ export async function resolveData(
     }
     return combined;
   };
-  const outcomes = await Promise.all(
+}
+
+/** Every prefetch key, in parallel; a lost required key abandons the others. */
+async function resolveKeys(service: CompiledService, request: HookRequest, client: FhirClient, access: FhirAccess, signal: Deadline): Promise<KeyOutcome[]> {
+  const abandon = new AbortController();
+  const keySignal = abandonable(signal, abandon);
+  return Promise.all(
     service.prefetch.map(async (template) => {
       const outcome = await resolveKey(template, request, client, access, keySignal);
       if (outcome.source === 'unavailable' && template.required) abandon.abort(new Error('required prefetch unavailable'));
       return outcome;
     }),
   );
-  const patientId = request.context.patientId;
+}
 
+/** Required keys that could not be obtained → 412, naming the keys that failed, not the ones abandoned because of them. */
+function requireKeys(outcomes: readonly KeyOutcome[]): void {
   const unavailableRequired = outcomes.filter((o) => o.source === 'unavailable' && o.template.required);
-  // Name the keys that failed, not the ones abandoned because of them.
   const failedRequired = unavailableRequired.filter((o) => o.failure !== 'cancelled');
   const missingRequired = failedRequired.length > 0 ? failedRequired : unavailableRequired;
   if (missingRequired.length > 0) {
@@ -221,81 +219,118 @@ export async function resolveData(
       reasons.join('; '),
     );
   }
+}
 
-  const keys: Record<string, KeySource> = {};
-  const failures: Record<string, string> = {};
-  const unavailable = new Set<string>();
-  const gaps: string[] = [];
-  const medications = new Map<string, AnyResource>(options.extraMedications ?? []);
-  const seen = new Set<string>();
-  const resources: AnyResource[] = [];
-  let patient: AnyResource | undefined;
-  let otherPatients = 0;
-  let fetchCount = 0;
+/** The chart as the keys delivered it, before Medication references are resolved. */
+class ChartAssembly {
+  readonly keys: Record<string, KeySource> = {};
+  readonly failures: Record<string, string> = {};
+  readonly unavailable = new Set<string>();
+  readonly gaps: string[] = [];
+  readonly resources: AnyResource[] = [];
+  readonly budget = new ShapeBudget();
+  patient: AnyResource | undefined;
+  fetchCount = 0;
+  private readonly seen = new Set<string>();
+  private readonly refused = new Map<string, Exclude<ShapeVerdict, 'ok'>>();
+  private otherPatients = 0;
 
-  // Resources with absurd arrays, or beyond the request's allowance, are not read at all: their type
-  // becomes unavailable (facts unknown) rather than letting them stall the process.
-  const budget = new ShapeBudget();
-  const refused = new Map<string, Exclude<ShapeVerdict, 'ok'>>();
-  const admit = (resource: AnyResource): boolean => {
-    const verdict = budget.admit(resource);
+  constructor(
+    private readonly patientId: string,
+    readonly medications: Map<string, AnyResource>,
+  ) {}
+
+  /**
+   * Resources with absurd arrays, or beyond the request's allowance, are not read at all: their type
+   * becomes unavailable (facts unknown) rather than letting them stall the process.
+   */
+  private admit(resource: AnyResource): boolean {
+    const verdict = this.budget.admit(resource);
     if (verdict === 'ok') return true;
-    unavailable.add(resource.resourceType);
-    if (refused.get(resource.resourceType) !== 'malformed') refused.set(resource.resourceType, verdict);
+    this.unavailable.add(resource.resourceType);
+    if (this.refused.get(resource.resourceType) !== 'malformed') this.refused.set(resource.resourceType, verdict);
     return false;
-  };
+  }
 
-  for (const outcome of outcomes) {
-    keys[outcome.template.key] = outcome.source;
-    if (outcome.source === 'fetched') fetchCount += 1;
+  addKey(outcome: KeyOutcome): void {
+    const { template } = outcome;
+    this.keys[template.key] = outcome.source;
+    if (outcome.source === 'fetched') this.fetchCount += 1;
     if (outcome.source === 'unavailable') {
-      failures[outcome.template.key] = outcome.failure ?? 'network';
-      unavailable.add(outcome.template.resourceType);
-      gaps.push(`${outcome.template.resourceType} data (${outcome.template.key}) could not be obtained: ${reasonText(outcome.failure)}.`);
-      continue;
+      this.failures[template.key] = outcome.failure ?? 'network';
+      this.unavailable.add(template.resourceType);
+      this.gaps.push(`${template.resourceType} data (${template.key}) could not be obtained: ${reasonText(outcome.failure)}.`);
+      return;
     }
     for (const resource of outcome.resources) {
-      if (!admit(resource)) continue;
-      if (resource.resourceType === 'Medication') {
-        indexMedication(medications, resource);
-        continue;
-      }
-      if (resource.resourceType === 'Patient') {
-        if (resource.id === undefined || resource.id === patientId) patient ??= resource;
-        else otherPatients += 1;
-        continue;
-      }
-      if (resource.resourceType !== outcome.template.resourceType) continue;
-      if (!belongsToPatient(resource, patientId)) {
-        otherPatients += 1;
-        continue;
-      }
-      const key = resource.id ? `${resource.resourceType}/${resource.id}` : undefined;
-      if (key) {
-        if (seen.has(key)) continue;
-        seen.add(key);
-      }
-      resources.push(resource);
+      if (this.admit(resource)) this.addResource(resource, template.resourceType);
     }
   }
-  if (otherPatients > 0) gaps.push(`${otherPatients} resource(s) for another patient were ignored.`);
-  for (const [type, verdict] of refused) {
-    gaps.push(
-      verdict === 'malformed'
-        ? `${type} data could not be used: a resource had an implausibly long list (over the service's limit).`
-        : `${type} data could not be used: the request carried more data than the service evaluates at once.`,
-    );
+
+  private addResource(resource: AnyResource, keyType: string): void {
+    if (resource.resourceType === 'Medication') {
+      indexMedication(this.medications, resource);
+      return;
+    }
+    if (resource.resourceType === 'Patient') {
+      if (resource.id === undefined || resource.id === this.patientId) this.patient ??= resource;
+      else this.otherPatients += 1;
+      return;
+    }
+    if (resource.resourceType !== keyType) return;
+    if (!belongsToPatient(resource, this.patientId)) {
+      this.otherPatients += 1;
+      return;
+    }
+    const key = resource.id ? `${resource.resourceType}/${resource.id}` : undefined;
+    if (key) {
+      if (this.seen.has(key)) return;
+      this.seen.add(key);
+    }
+    this.resources.push(resource);
   }
 
-  const references = missingMedicationReferences(resources, medications);
+  /** Notes for what was left out: other patients' resources, refused resource types. */
+  noteLeftOut(): void {
+    if (this.otherPatients > 0) this.gaps.push(`${this.otherPatients} resource(s) for another patient were ignored.`);
+    for (const [type, verdict] of this.refused) {
+      this.gaps.push(
+        verdict === 'malformed'
+          ? `${type} data could not be used: a resource had an implausibly long list (over the service's limit).`
+          : `${type} data could not be used: the request carried more data than the service evaluates at once.`,
+      );
+    }
+  }
+}
+
+/**
+ * The I/O edge: every prefetch key from the request, or else from the FHIR server, in parallel under
+ * one deadline. Required keys that cannot be obtained → 412; optional ones become data gaps.
+ */
+export async function resolveData(
+  service: CompiledService,
+  request: HookRequest,
+  client: FhirClient,
+  signal: Deadline,
+  options: { maxMedicationReads: number; extraMedications?: Map<string, AnyResource> },
+): Promise<ResolvedData> {
+  const access = fhirAccessOf(request);
+  const outcomes = await resolveKeys(service, request, client, access, signal);
+  requireKeys(outcomes);
+  const chart = new ChartAssembly(request.context.patientId, new Map<string, AnyResource>(options.extraMedications ?? []));
+  for (const outcome of outcomes) chart.addKey(outcome);
+  chart.noteLeftOut();
+
+  const { medications, unavailable, gaps } = chart;
+  let { fetchCount } = chart;
+  const references = missingMedicationReferences(chart.resources, medications);
   if (references.length > 0) {
-    const { unresolved, fetched } = await fetchMedications(references, medications, client, access, signal, options.maxMedicationReads, budget);
+    const { unresolved, fetched } = await fetchMedications(references, medications, client, access, signal, options.maxMedicationReads, chart.budget);
     fetchCount += fetched;
     if (unresolved > 0) {
       unavailable.add('Medication');
       gaps.push(`${unresolved} medication reference(s) could not be resolved: medication facts may be incomplete.`);
     }
   }
-
-  return { patient, resources, medications, unavailable, gaps, keys, failures, fetchCount };
+  return { patient: chart.patient, resources: chart.resources, medications, unavailable, gaps, keys: chart.keys, failures: chart.failures, fetchCount };
 }

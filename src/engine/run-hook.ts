@@ -2,21 +2,14 @@ import type { FhirClient } from '../fhir/fhir-client';
 import type { Catalog, CompiledService } from '../knowledge/types';
 import { DRAFT_FACTS } from '../knowledge/types';
 import type { Card } from '../schemas/cds-response';
-import type { CdsHookRequest } from '../schemas/cds-request';
+import { hookModuleFor } from '../cds-hooks/registry';
+import type { HookRequest } from '../cds-hooks/hook-module';
 import { buildCards } from './build-cards';
-import {
-  candidateDrafts,
-  draftBundle,
-  draftFacts,
-  findTriggeringDraft,
-  isOrderRequest,
-  unresolvedDraftMedications,
-  type DraftContext,
-} from './draft-orders';
+import { draftFacts, findTriggeringDraft, unresolvedDraftMedications, type DraftContext } from './draft-orders';
 import { evaluateRules, type ConditionContext } from './evaluate-rules';
 import { extractFacts } from './extract-facts';
 import type { Fact } from '../schemas/facts';
-import { deadlineFrom, fetchMedications, fhirAccessOf, indexMedication, resolveData, type KeySource } from './resolve-data';
+import { deadlineFrom, fetchMedications, fhirAccessOf, indexMedication, resolveData, type Deadline, type KeySource } from './resolve-data';
 import { medicationLookup, ResourceIndex, type AnyResource } from './resource-index';
 
 export interface HookDeps {
@@ -47,29 +40,39 @@ export interface HookOutcome {
 const EMPTY: Omit<HookOutcome, 'triggered'> = { cards: [], ruleIds: [], suppressed: [], undecided: [], keys: {}, failures: {}, fetchCount: 0 };
 
 /**
+ * Hooks with draft orders (the hook module says which drafts to consider): only a draft matching the
+ * service's trigger code list triggers it; other orders cost no FHIR call beyond resolving the
+ * drafts' own medicationReference. `triggered: false` when no draft triggers.
+ */
+async function triggeringDraft(
+  service: CompiledService,
+  request: HookRequest,
+  deps: HookDeps,
+  signal: Deadline,
+  draftMedications: Map<string, AnyResource>,
+): Promise<{ triggered: boolean; draft?: DraftContext }> {
+  const considered = hookModuleFor(request.hook)?.draftOrdersToConsider?.(request);
+  if (!considered) return { triggered: true };
+  for (const entry of considered.entries) indexMedication(draftMedications, entry.resource, entry.fullUrl);
+  const lookup = medicationLookup(draftMedications);
+  const unresolved = unresolvedDraftMedications(considered.candidates, lookup);
+  await fetchMedications(unresolved, draftMedications, deps.fhirClient, fhirAccessOf(request), signal, deps.maxMedicationReads);
+  const draft = service.triggerMedication ? findTriggeringDraft(considered.candidates, service.triggerMedication, medicationLookup(draftMedications)) : undefined;
+  return draft ? { triggered: true, draft } : { triggered: false };
+}
+
+/**
  * The only orchestrator: trigger check → resolve data (I/O edge) → extract facts → evaluate rules →
  * build cards. Everything after the data is pure.
  */
-export async function runHook(service: CompiledService, request: CdsHookRequest, deps: HookDeps): Promise<HookOutcome> {
+export async function runHook(service: CompiledService, request: HookRequest, deps: HookDeps): Promise<HookOutcome> {
   const { catalog } = deps;
   const now = deps.now();
   const signal = deadlineFrom(deps.fhirTimeoutMs);
-  const access = fhirAccessOf(request);
 
-  // Order hooks: only a zoledronic acid draft triggers the service; other orders cost no FHIR call
-  // beyond resolving the drafts' own medicationReference.
-  let draft: DraftContext | undefined;
   const draftMedications = new Map<string, AnyResource>();
-  if (isOrderRequest(request)) {
-    const bundle = draftBundle(request);
-    for (const entry of bundle.entries) indexMedication(draftMedications, entry.resource, entry.fullUrl);
-    const candidates = candidateDrafts(request, bundle);
-    const lookup = medicationLookup(draftMedications);
-    const unresolved = unresolvedDraftMedications(candidates, lookup);
-    await fetchMedications(unresolved, draftMedications, deps.fhirClient, access, signal, deps.maxMedicationReads);
-    if (service.triggerMedication) draft = findTriggeringDraft(candidates, service.triggerMedication, medicationLookup(draftMedications));
-    if (!draft) return { ...EMPTY, triggered: false };
-  }
+  const { triggered, draft } = await triggeringDraft(service, request, deps, signal, draftMedications);
+  if (!triggered) return { ...EMPTY, triggered: false };
 
   const data = await resolveData(service, request, deps.fhirClient, signal, {
     maxMedicationReads: deps.maxMedicationReads,
@@ -98,8 +101,8 @@ export async function runHook(service: CompiledService, request: CdsHookRequest,
     conditions,
     dataGaps: data.gaps,
     notes:
-      draft?.matchedBy === 'name'
-        ? [`_The ordered drug was recognised as zoledronic acid by its name ("${draft.matchedText}"): check the order._`]
+      draft?.matchedBy === 'name' && service.triggerMedication
+        ? [`_The ordered drug was recognised as ${service.triggerMedication.drugName} by its name ("${draft.matchedText}"): check the order._`]
         : [],
     draft: draft?.draft,
     uuid: deps.uuid,

@@ -1,10 +1,9 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { hookModuleFor } from '../cds-hooks/registry';
-import type { HookModule } from '../cds-hooks/hook-module';
+import type { HookModule, HookRequest } from '../cds-hooks/hook-module';
 import { HookMismatchError, RequestInvalidError } from '../errors';
 import { createAjv, summarizeErrors } from '../knowledge/ajv';
 import type { CompiledService } from '../knowledge/types';
-import type { CdsHookRequest } from '../schemas/cds-request';
 
 const ajv = createAjv();
 // One validator per hook module (CDS Hooks 2.0 request + the hook library's context table), compiled once.
@@ -48,7 +47,7 @@ export function hookCallInvalid(errors: readonly ErrorObject[]): RequestInvalidE
  * Checks a hook call against the service and the hook's schema. Throws RequestInvalidError (400)
  * naming the field, or HookMismatchError when the service does not serve the hook.
  */
-export function validateHookRequest(service: CompiledService, body: unknown): CdsHookRequest {
+export function validateHookRequest(service: CompiledService, body: unknown): HookRequest {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw NOT_AN_OBJECT();
   const hook = (body as { hook?: unknown }).hook;
   if (typeof hook !== 'string' || hook.length === 0) throw HOOK_REQUIRED();
@@ -57,5 +56,5 @@ export function validateHookRequest(service: CompiledService, body: unknown): Cd
   const validate = validatorFor(module);
   if (!validate(body)) throw invalidRequest(`Invalid ${hook} request`, validate.errors);
   module.checkRequest?.(body);
-  return body as CdsHookRequest;
+  return body as HookRequest;
 }

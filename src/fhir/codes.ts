@@ -42,6 +42,12 @@ export interface Product {
   volumeMl?: number;
 }
 
+export interface NamedProduct {
+  pattern: RegExp;
+  afterWrittenStrength: boolean;
+  product: Product;
+}
+
 export type MatchKind = 'code' | 'name';
 
 export interface ConceptMatch {
@@ -55,6 +61,8 @@ export interface ConceptMatch {
 export class CodeList {
   readonly id: string;
   readonly title: string;
+  /** The drug as cards name it; the title when the list does not say. */
+  readonly drugName: string;
   readonly status: CodeListFile['status'];
   readonly keys: ReadonlySet<string>;
   private readonly excluded: ReadonlySet<string>;
@@ -62,6 +70,8 @@ export class CodeList {
   private readonly nameRegex: RegExp | undefined;
   private readonly excludeNameRegex: RegExp | undefined;
   private readonly products = new Map<string, Product>();
+  /** Products named by brand in an order's text (code list `productNames`), in list order. */
+  readonly namedProducts: readonly NamedProduct[];
 
   constructor(
     file: CodeListFile,
@@ -69,6 +79,7 @@ export class CodeList {
   ) {
     this.id = file.id;
     this.title = file.title;
+    this.drugName = file.drugName ?? file.title;
     this.status = file.status;
     this.keys = new Set(file.codes.map((c) => systems.key(c.system, c.code)));
     this.excluded = new Set((file.exclude ?? []).map((c) => systems.key(c.system, c.code)));
@@ -85,6 +96,11 @@ export class CodeList {
       file.excludeNames && file.excludeNames.length > 0
         ? new RegExp(`(^|[^a-z0-9])(${file.excludeNames.map(escapeRegex).join('|')})`, 'i')
         : undefined;
+    this.namedProducts = (file.productNames ?? []).map(({ names, afterWrittenStrength, ...product }) => ({
+      pattern: new RegExp(`\\b(${names.map(escapeRegex).join('|')})\\b`, 'i'),
+      afterWrittenStrength: afterWrittenStrength === true,
+      product,
+    }));
     for (const product of file.products ?? []) {
       const { system, code, ...facts } = product;
       this.products.set(systems.key(system, code), facts);

@@ -47,6 +47,8 @@ export const CodeListSchema = Type.Object(
         ),
       ),
     ),
+    /** The drug as cards name it ("zoledronic acid"), for trigger lists of order services. */
+    drugName: Type.Optional(Type.String({ minLength: 1 })),
     /**
      * Name terms for lists whose codes are not fully verified: matched case-insensitively at the
      * start of a word of Coding.display or CodeableConcept.text. A match by name is reported on cards.
@@ -54,6 +56,25 @@ export const CodeListSchema = Type.Object(
     names: Type.Optional(Type.Array(Type.String({ minLength: 3 }))),
     /** Name matches containing one of these words are rejected (eye drops, creams…). */
     excludeNames: Type.Optional(Type.Array(Type.String({ minLength: 2 }))),
+    /**
+     * Product strengths by brand name, for an order whose code gives none ("Reclast" → 5 mg/100 mL):
+     * whole words of the order's texts, in list order. `afterWrittenStrength`: a strength written in
+     * the text ("4 mg/100 mL") wins over the name.
+     */
+    productNames: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            names: Type.Array(Type.String({ minLength: 2 }), { minItems: 1 }),
+            afterWrittenStrength: Type.Optional(Type.Boolean()),
+            mgPerMl: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+            totalMg: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+            volumeMl: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+    ),
     /** Product facts for medication lists (strength per mL, mg per unit), keyed by code. */
     products: Type.Optional(
       Type.Array(

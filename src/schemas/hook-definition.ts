@@ -1,8 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
 
-/** The hooks this service ships modules for (src/cds-hooks/); the CLI drives these. */
-export type HookName = 'patient-view' | 'order-select' | 'order-sign';
-
 /** Any hook name; the loader checks that a module for it is registered (src/cds-hooks/registry.ts). */
 const HookNameSchema = Type.String({ pattern: '^[a-z][a-z0-9-]*$', maxLength: 64 });
 

@@ -101,9 +101,16 @@ const SuggestionTemplateSchema = Type.Object(
 );
 export type SuggestionTemplate = Static<typeof SuggestionTemplateSchema>;
 
+/**
+ * A rule id: upper-case words joined by hyphens, at least two ('PV-RECOMMEND', 'OS-RENAL-SEVERE'). The
+ * first word is the rule set's own prefix by convention; no hook or rule set is named here.
+ */
+export const RULE_ID_PATTERN = '^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$';
+export const RuleIdSchema = Type.String({ pattern: RULE_ID_PATTERN });
+
 export const RuleSchema = Type.Object(
   {
-    id: Type.String({ pattern: '^(PV|OS)-[A-Z0-9-]+$' }),
+    id: RuleIdSchema,
     title: Type.String({ minLength: 1 }),
     /** Which seed statements this rule implements (see rules/README.md); may be empty for label-only safety rules. */
     implements: Type.Array(Type.String({ pattern: '^SEED-[0-9]+$' })),
@@ -176,11 +183,11 @@ export const RuleFileSchema = Type.Object(
       Type.Array(
         Type.Object(
           {
-            id: Type.String({ pattern: '^(PV|OS)-[A-Z0-9-]+$' }),
+            id: RuleIdSchema,
             when: ConditionRef,
             text: Type.String({ minLength: 1 }),
             /** Only cards of these rules get the text (all cards of the set when absent). */
-            appliesTo: Type.Optional(Type.Array(Type.String({ pattern: '^(PV|OS)-[A-Z0-9-]+$' }), { minItems: 1 })),
+            appliesTo: Type.Optional(Type.Array(RuleIdSchema, { minItems: 1 })),
             implements: Type.Optional(Type.Array(Type.String({ pattern: '^SEED-[0-9]+$' }))),
           },
           { additionalProperties: false },

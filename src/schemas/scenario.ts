@@ -1,6 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-
-const RuleId = Type.String({ pattern: '^(PV|OS)-[A-Z0-9-]+$' });
+import { RuleIdSchema as RuleId } from './rule';
 
 /**
  * A clinical scenario (test/scenarios/**.json): a realistic FHIR chart, the hook it is called with,
@@ -11,14 +10,15 @@ export const ScenarioSchema = Type.Object(
   {
     title: Type.String({ minLength: 1 }),
     story: Type.String({ minLength: 1 }),
-    hook: Type.Union([Type.Literal('patient-view'), Type.Literal('order-select'), Type.Literal('order-sign')]),
+    /** Any hook name; the scenario loader checks that a module for it is registered (src/cds-hooks/registry.ts). */
+    hook: Type.String({ pattern: '^[a-z][a-z0-9-]*$', maxLength: 64 }),
     patientId: Type.String({ minLength: 1 }),
     base: Type.Optional(Type.String({ pattern: '^[a-z0-9-]+$' })),
     /** Resource ids removed from the base chart. */
     remove: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
     /** Resources added to the chart (a resource with the id of a base resource replaces it). */
     add: Type.Optional(Type.Array(Type.Object({ resourceType: Type.String() }, { additionalProperties: true }))),
-    /** Draft orders for order-select / order-sign (the first MedicationRequest is selected unless `selections` says otherwise). */
+    /** Draft orders for hooks that carry them (a selecting hook selects every order unless `selections` says otherwise). */
     draftOrders: Type.Optional(Type.Array(Type.Object({ resourceType: Type.String() }, { additionalProperties: true }))),
     selections: Type.Optional(Type.Array(Type.String())),
     /** How the data reach the service: prefetch (default) or the FHIR server (no prefetch). */

@@ -8,7 +8,7 @@ import { projectCatalog } from '../support/catalog';
 import { seededUuid, TEST_NOW } from '../support/clock';
 import { startFhirServer } from '../support/fhir-server';
 import { IN_MEMORY_FHIR_BASE, inMemoryFhirClient } from '../support/in-memory-fhir-client';
-import { ELIGIBILITY, orderService, orderRequest, patientViewRequest, prefetchFor } from '../support/requests';
+import { hookRequest, prefetchFor, serviceForHook } from '../support/requests';
 import { loadScenarios, type LoadedScenario } from '../support/scenarios';
 
 /**
@@ -21,7 +21,7 @@ const scenarios = loadScenarios();
 const catalog = projectCatalog();
 
 function serviceIdOf({ scenario }: LoadedScenario): string {
-  return scenario.hook === 'patient-view' ? ELIGIBILITY : orderService(scenario.hook);
+  return serviceForHook(scenario.hook);
 }
 
 /** The hook request a scenario describes; like a real EHR, the client always names its FHIR server. */
@@ -34,14 +34,12 @@ function requestFor({ scenario, chart }: LoadedScenario, fhirServer: string): un
           prefetch: prefetchFor(serviceIdOf({ scenario, chart } as LoadedScenario), chart, scenario.patientId),
           hookInstance: '11111111-1111-4111-8111-111111111111',
         };
-  return scenario.hook === 'patient-view'
-    ? patientViewRequest({ patientId: scenario.patientId, ...delivery })
-    : orderRequest(scenario.hook, {
-        patientId: scenario.patientId,
-        ...delivery,
-        draftOrders: (scenario.draftOrders ?? []) as AnyResource[],
-        ...(scenario.selections ? { selections: scenario.selections } : {}),
-      });
+  return hookRequest(scenario.hook, {
+    patientId: scenario.patientId,
+    ...delivery,
+    ...(scenario.draftOrders ? { draftOrders: scenario.draftOrders as AnyResource[] } : {}),
+    ...(scenario.selections ? { selections: scenario.selections } : {}),
+  });
 }
 
 async function runInProcess(loaded: LoadedScenario): Promise<Card[]> {

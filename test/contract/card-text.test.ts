@@ -2,10 +2,10 @@ import type { AnyResource } from '../../src/engine/resource-index';
 import { runHook, type HookDeps } from '../../src/engine/run-hook';
 import type { FhirClient } from '../../src/fhir/fhir-client';
 import type { Card } from '../../src/schemas/cds-response';
-import type { CdsHookRequest } from '../../src/schemas/cds-request';
+import type { HookRequest } from '../../src/cds-hooks/hook-module';
 import { projectCatalog } from '../support/catalog';
 import { TEST_NOW } from '../support/clock';
-import { ELIGIBILITY, orderRequest, orderService, patientViewRequest, prefetchFor } from '../support/requests';
+import { hookRequest, prefetchFor, serviceForHook } from '../support/requests';
 import { loadScenarios } from '../support/scenarios';
 
 /**
@@ -41,18 +41,15 @@ const FORBIDDEN: [string, RegExp][] = [
 const scenarios = loadScenarios().filter((s) => s.scenario.delivery !== 'fhir-server');
 
 async function cardsOf({ scenario, chart }: (typeof scenarios)[number]): Promise<Card[]> {
-  const serviceId = scenario.hook === 'patient-view' ? ELIGIBILITY : orderService(scenario.hook);
+  const serviceId = serviceForHook(scenario.hook);
   const prefetch = prefetchFor(serviceId, chart, scenario.patientId);
-  const body =
-    scenario.hook === 'patient-view'
-      ? patientViewRequest({ patientId: scenario.patientId, prefetch })
-      : orderRequest(scenario.hook, {
-          patientId: scenario.patientId,
-          prefetch,
-          draftOrders: (scenario.draftOrders ?? []) as AnyResource[],
-          ...(scenario.selections ? { selections: scenario.selections } : {}),
-        });
-  return (await runHook(catalog.services.get(serviceId)!, body as unknown as CdsHookRequest, deps)).cards;
+  const body = hookRequest(scenario.hook, {
+    patientId: scenario.patientId,
+    prefetch,
+    ...(scenario.draftOrders ? { draftOrders: scenario.draftOrders as AnyResource[] } : {}),
+    ...(scenario.selections ? { selections: scenario.selections } : {}),
+  });
+  return (await runHook(catalog.services.get(serviceId)!, body as unknown as HookRequest, deps)).cards;
 }
 
 test.each(scenarios.map((s) => [s.file, s] as const))('%s: every card reads in five seconds', async (_file, loaded) => {

@@ -47,6 +47,20 @@ describe('which drafts trigger the order services', () => {
   });
 });
 
+describe('product strength from the order text when no code gives it (code list productNames)', () => {
+  test.each([
+    ['a brand read before any written strength', 'Reclast infusion', { totalMg: 5, volumeMl: 100, mgPerMl: 0.05 }],
+    ['the other name of the same brand', 'Aclasta 5 mg', { totalMg: 5, volumeMl: 100, mgPerMl: 0.05 }],
+    ['a written strength wins over a brand read after it', 'Zometa 4 mg/100 mL', { totalMg: 4, volumeMl: 100, mgPerMl: 0.04 }],
+    ['a brand read after the written strength, when none is written', 'Zometa IV', { totalMg: 4 }],
+    ['a strength written as concentration and volume', '100 ML zoledronic acid 0.04 MG/ML', { totalMg: 4, volumeMl: 100, mgPerMl: 0.04 }],
+    ['no strength and no brand', 'zoledronic acid IV', undefined],
+  ])('%s: "%s"', (_what, text, product) => {
+    const context = findTriggeringDraft([zoledronicDraft('p1', { medicationCodeableConcept: { text } })], trigger, noMedications);
+    expect(context?.product).toEqual(product);
+  });
+});
+
 describe('facts read from the draft', () => {
   test.each([
     [

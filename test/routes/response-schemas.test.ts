@@ -9,7 +9,7 @@ import { buildTestApp, type TestApp } from '../support/app';
 import { projectCatalog } from '../support/catalog';
 import { seededUuid, TEST_NOW } from '../support/clock';
 import { inMemoryFhirClient } from '../support/in-memory-fhir-client';
-import { ELIGIBILITY, orderRequest, orderService, patientViewRequest, prefetchFor } from '../support/requests';
+import { hookRequest, prefetchFor, serviceForHook } from '../support/requests';
 import { loadScenarios, type LoadedScenario } from '../support/scenarios';
 
 /**
@@ -35,17 +35,14 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 function callFor({ scenario, chart }: LoadedScenario): { serviceId: string; body: unknown } {
-  const serviceId = scenario.hook === 'patient-view' ? ELIGIBILITY : orderService(scenario.hook);
+  const serviceId = serviceForHook(scenario.hook);
   const delivery = { prefetch: prefetchFor(serviceId, chart, scenario.patientId), hookInstance: '11111111-1111-4111-8111-111111111111' };
-  const body =
-    scenario.hook === 'patient-view'
-      ? patientViewRequest({ patientId: scenario.patientId, ...delivery })
-      : orderRequest(scenario.hook, {
-          patientId: scenario.patientId,
-          ...delivery,
-          draftOrders: (scenario.draftOrders ?? []) as AnyResource[],
-          ...(scenario.selections ? { selections: scenario.selections } : {}),
-        });
+  const body = hookRequest(scenario.hook, {
+    patientId: scenario.patientId,
+    ...delivery,
+    ...(scenario.draftOrders ? { draftOrders: scenario.draftOrders as AnyResource[] } : {}),
+    ...(scenario.selections ? { selections: scenario.selections } : {}),
+  });
   return { serviceId, body };
 }
 

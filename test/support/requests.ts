@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AnyResource } from '../../src/engine/resource-index';
+import { requestContextFor } from '../../src/cds-hooks/hook-module';
+import { hookModuleFor } from '../../src/cds-hooks/registry';
 import { fillTemplate } from '../../src/fhir/prefetch-template';
 import { projectCatalog } from './catalog';
 import { MiniFhirStore, searchset } from './mini-fhir-store';
@@ -64,6 +66,26 @@ export function orderRequest(hook: 'order-select' | 'order-sign', options: HookR
   if (hook === 'order-select') {
     context.selections = options.selections ?? options.draftOrders.filter((r) => r.resourceType !== 'Medication').map((r) => `${r.resourceType}/${r.id}`);
   }
+  return { ...base(hook, options), context };
+}
+
+/** The service that answers a hook in this repository's knowledge (one service per hook). */
+export function serviceForHook(hook: string): string {
+  const service = [...projectCatalog().services.values()].find((s) => s.hooks.includes(hook));
+  if (!service) throw new Error(`no service in the knowledge answers ${hook}`);
+  return service.id;
+}
+
+/** A request for any registered hook (a scenario's), its context built by the hook module. */
+export function hookRequest(hook: string, options: HookRequestOptions & { draftOrders?: AnyResource[]; selections?: string[] }) {
+  const module = hookModuleFor(hook);
+  if (!module) throw new Error(`unknown hook ${hook}`);
+  const context = requestContextFor(module, {
+    userId: options.userId ?? 'Practitioner/onc-1',
+    patientId: options.patientId,
+    ...(options.draftOrders ? { draftOrders: options.draftOrders } : {}),
+    ...(options.selections ? { selections: options.selections } : {}),
+  });
   return { ...base(hook, options), context };
 }
 

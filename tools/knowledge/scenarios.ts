@@ -3,6 +3,7 @@ import { join, relative } from 'node:path';
 import type { AnyResource } from '../../src/schemas/fhir-resource';
 import { ScenarioSchema, type Scenario } from '../../src/schemas/scenario';
 import { createAjv, summarizeErrors } from '../../src/knowledge/ajv';
+import { hookModuleFor, knownHookNames } from '../../src/cds-hooks/registry';
 
 export interface LoadedScenario {
   /** Path relative to the project root. */
@@ -42,6 +43,7 @@ export function loadScenarios(root: string): LoadedScenario[] {
     const data = JSON.parse(readFileSync(path, 'utf8')) as unknown;
     if (!validate(data)) throw new Error(`${file}: ${summarizeErrors(validate.errors).map((e) => `${e.field} ${e.message}`).join('; ')}`);
     const scenario = data;
+    if (!hookModuleFor(scenario.hook)) throw new Error(`${file}: hook: unknown hook '${scenario.hook}' (known: ${knownHookNames().join(', ')})`);
     let chart: AnyResource[] = scenario.base ? baseChart(fixturesDir, scenario.base) : [];
     const removed = new Set(scenario.remove ?? []);
     for (const id of removed) {

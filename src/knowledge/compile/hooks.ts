@@ -72,6 +72,9 @@ function checkTrigger(problems: Problems, file: string, def: HookDefinition, cod
     if (!triggerMedication) problems.add(file, 'config.triggerMedication', `unknown code list '${def.config.triggerMedication}'`);
   }
   const ordering = def.hooks.some((h) => hookModuleFor(h)?.draftOrders === true);
-  if (ordering && !triggerMedication) problems.add(file, 'config.triggerMedication', 'is required for order-select / order-sign services');
+  if (ordering && !triggerMedication) {
+    const orderHooks = knownHookNames().filter((name) => hookModuleFor(name)?.draftOrders === true);
+    problems.add(file, 'config.triggerMedication', `is required for ${orderHooks.join(' / ')} services`);
+  }
   return triggerMedication;
 }
