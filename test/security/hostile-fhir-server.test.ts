@@ -66,7 +66,7 @@ describe('without an allow-list (development only): the 412 does not reveal port
   let closedPort: number;
   const sockets: Socket[] = [];
   beforeAll(async () => {
-    open = await buildTestApp({ env: { CDS_FHIR_TIMEOUT_MS: '1000' } });
+    open = await buildTestApp({ env: { CDS_FHIR_TIMEOUT_MS: '2000' } });
     // An open port that speaks no HTTP, and a port nobody listens on.
     listening = createServer((socket) => {
       sockets.push(socket);
