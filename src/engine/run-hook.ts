@@ -1,11 +1,11 @@
 import type { FhirClient } from '../fhir/fhir-client';
 import type { Catalog, CompiledService } from '../knowledge/types';
-import { DRAFT_FACTS } from '../knowledge/types';
 import type { Card } from '../schemas/cds-response';
 import { hookModuleFor } from '../cds-hooks/registry';
 import type { HookRequest } from '../cds-hooks/hook-module';
 import { buildCards } from './build-cards';
-import { draftFacts, findTriggeringDraft, unresolvedDraftMedications, type DraftContext } from './draft-orders';
+import { DRAFT_FACTS, draftFacts, type DraftContext } from '../clinical/zoledronic-acid-draft-facts';
+import { findTriggeringDraft, unresolvedDraftMedications } from './draft-orders';
 import { evaluateRules, type ConditionContext } from './evaluate-rules';
 import { extractFacts } from './extract-facts';
 import type { Fact } from '../schemas/facts';

@@ -115,18 +115,6 @@ export type FactDef = CodedFactDef | QuantityFactDef | PresenceFactDef | Medicat
 /** Sub-facts a medication fact produces next to its own (active) value. */
 export const MEDICATION_OUTPUTS = ['firstDose', 'lastDose', 'everGiven', 'since', 'doseCount', 'lastEvidence', 'stopReason'] as const;
 
-/** Facts the engine derives from the draft orders of order-select / order-sign. */
-export const DRAFT_FACTS: Record<string, string> = {
-  'draft.zoledronicAcid': 'Zoledronic acid draft order',
-  'draft.zoledronicAcidCount': 'Zoledronic acid draft orders in this session',
-  'draft.doseMg': 'Ordered dose',
-  'draft.intervalDays': 'Ordered dosing interval',
-  'draft.infusionMinutes': 'Ordered infusion time',
-  'draft.productMg': 'Ordered product (mg per container)',
-  'draft.doseWithinRenalLimit': 'Ordered dose within the renally adjusted dose',
-  'draft.osteoporosisIndication': 'Ordered for osteoporosis (no breast-cancer reason)',
-};
-
 /** A condition with every `{setting}` replaced by its value (durations parsed). */
 export type ResolvedCondition = ConditionNode;
 

@@ -1,6 +1,6 @@
-import { draftFacts, findTriggeringDraft } from '../../src/engine/draft-orders';
+import { DRAFT_FACTS, draftFacts } from '../../src/clinical/zoledronic-acid-draft-facts';
+import { findTriggeringDraft } from '../../src/engine/draft-orders';
 import type { AnyResource } from '../../src/engine/resource-index';
-import { DRAFT_FACTS } from '../../src/knowledge/types';
 import type { Fact } from '../../src/schemas/facts';
 import { projectCatalog } from '../support/catalog';
 import { zoledronicDraft } from '../support/fixtures';

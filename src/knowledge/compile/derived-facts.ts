@@ -1,6 +1,7 @@
 import { CALCULATORS, coerceParam, type Calculator } from '../../clinical/calculators';
 import type { DerivedFactDefinition } from '../../schemas/fact-mapping';
-import { DRAFT_FACTS, type FactDef } from '../types';
+import { DRAFT_FACTS } from '../../clinical/zoledronic-acid-draft-facts';
+import type { FactDef } from '../types';
 import type { Problems } from './context';
 import { idsDefinedBy, type FactEntry } from './facts';
 

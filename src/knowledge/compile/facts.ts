@@ -17,7 +17,8 @@ import {
   type PresenceFactDefinition,
   type QuantityFactDefinition,
 } from '../../schemas/fact-mapping';
-import { DRAFT_FACTS, MEDICATION_OUTPUTS, type CodedFactDef, type FactDef, type MedicationFactDef, type PresenceFactDef, type QuantityFactDef } from '../types';
+import { DRAFT_FACTS } from '../../clinical/zoledronic-acid-draft-facts';
+import { MEDICATION_OUTPUTS, type CodedFactDef, type FactDef, type MedicationFactDef, type PresenceFactDef, type QuantityFactDef } from '../types';
 import { compileRegex, type CompileContext, type Problems } from './context';
 import type { SourceCompiler } from './fact-sources';
 import type { WindowResolver } from './settings';
